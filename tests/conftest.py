@@ -1,0 +1,66 @@
+"""Fixtures: an in-process server around any engine."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+
+import pytest
+
+from wyoming_polytts.backend import Backend
+from wyoming_polytts.cache import PhraseCache
+from wyoming_polytts.config import Config
+from wyoming_polytts.engines.base import Engine
+from wyoming_polytts.handler import TtsEventHandler
+from wyoming_polytts.scheduler import Scheduler
+from wyoming_polytts.service import TtsService
+
+
+@dataclasses.dataclass
+class RunningServer:
+    host: str
+    port: int
+    service: TtsService
+
+
+@asynccontextmanager
+async def running_server(
+    engines: list[Engine], config: Config | None = None, cache_mb: int = 0
+) -> AsyncIterator[RunningServer]:
+    """Serve `engines` on a free loopback port in this event loop."""
+    config = config or Config()
+    cache = PhraseCache(cache_mb * 1024 * 1024) if cache_mb else None
+    backends = [
+        Backend(
+            Scheduler(
+                engine,
+                workers=engine.concurrency,
+                max_replies=config.server.max_replies,
+                cache=cache,
+            )
+        )
+        for engine in engines
+    ]
+    service = TtsService(config, backends)
+    service.start()
+    server = await asyncio.start_server(
+        lambda reader, writer: asyncio.ensure_future(
+            TtsEventHandler(service, reader, writer).run()
+        ),
+        "127.0.0.1",
+        0,
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield RunningServer("127.0.0.1", port, service)
+    finally:
+        server.close()
+        service.stop()
+
+
+@pytest.fixture(name="serve")
+def serve_fixture() -> Callable[..., object]:
+    return partial(running_server)
