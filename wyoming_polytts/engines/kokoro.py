@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -98,10 +98,12 @@ class KokoroEngine(Engine):
             self._settings.workers,
             self._settings.threads_per_worker,
         )
+        _register_shared_arena(onnxruntime)
         for _ in range(self._settings.workers):
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = self._settings.threads_per_worker
             options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.use_env_allocators", "1")
             session = onnxruntime.InferenceSession(
                 str(files.model), sess_options=options, providers=["CPUExecutionProvider"]
             )
@@ -131,3 +133,12 @@ class KokoroEngine(Engine):
         finally:
             self._idle.put(kokoro)
         yield np.asarray(audio, dtype=np.float32)
+
+
+def _register_shared_arena(onnxruntime: Any) -> None:
+    """One memory arena for all sessions instead of one each (measured: 599 -> 453 MB peak
+    for two sessions); it lives in onnxruntime's process-wide environment."""
+    memory = onnxruntime.OrtMemoryInfo(
+        "Cpu", onnxruntime.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, onnxruntime.OrtMemType.DEFAULT
+    )
+    onnxruntime.create_and_register_allocator(memory, onnxruntime.OrtArenaCfg(0, -1, -1, -1))
