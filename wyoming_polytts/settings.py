@@ -62,11 +62,11 @@ def _convert(hint: Any, value: Any, path: str, meta: Mapping[str, Any]) -> Any:
         return build(hint, value, path)  # type: ignore[arg-type]
     if origin is tuple:
         if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise ConfigError(f"{path}: expected a list, got {value!r}")
+            raise ConfigError(f"{_name(path)}: expected a list, got {value!r}")
         return tuple(_convert(args[0], item, f"{path}[{i}]", {}) for i, item in enumerate(value))
     if origin in (dict, Mapping):
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{path}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{_name(path)}: expected a mapping, got {value!r}")
         return types.MappingProxyType(
             {str(k): _convert(args[1], v, _join(path, str(k)), {}) for k, v in value.items()}
         )
@@ -76,27 +76,27 @@ def _convert(hint: Any, value: Any, path: str, meta: Mapping[str, Any]) -> Any:
 def _scalar(hint: Any, value: Any, path: str, meta: Mapping[str, Any]) -> Any:
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{path}: expected true or false, got {value!r}")
+            raise ConfigError(f"{_name(path)}: expected true or false, got {value!r}")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{path}: expected an integer{_range(meta)}, got {value!r}")
+            raise ConfigError(f"{_name(path)}: expected an integer{_range(meta)}, got {value!r}")
     elif hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{path}: expected a number{_range(meta)}, got {value!r}")
+            raise ConfigError(f"{_name(path)}: expected a number{_range(meta)}, got {value!r}")
         value = float(value)
     elif hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{path}: expected a string, got {value!r}")
+            raise ConfigError(f"{_name(path)}: expected a string, got {value!r}")
         choices = meta.get("choices")
         if choices and value not in choices:
-            raise ConfigError(f"{path}: got {value!r}, allowed: {', '.join(choices)}")
+            raise ConfigError(f"{_name(path)}: got {value!r}, allowed: {', '.join(choices)}")
         return value
     else:
-        raise ConfigError(f"{path}: unsupported type {hint!r}")
+        raise ConfigError(f"{_name(path)}: unsupported type {hint!r}")
     low, high = meta.get("low"), meta.get("high")
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ConfigError(f"{path}: got {value!r}, expected a value{_range(meta)}")
+        raise ConfigError(f"{_name(path)}: got {value!r}, expected a value{_range(meta)}")
     return value
 
 
