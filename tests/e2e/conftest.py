@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from wyoming_polytts.models import find_kokoro
 
 from wyoming_polytts.config import DEFAULT_DATA_DIR
 from wyoming_polytts.launcher import ServerProcess, start_server
+from wyoming_polytts.models import find_kokoro
 
 
 @pytest.fixture(name="kokoro_server", scope="session")

@@ -51,8 +51,13 @@ async def test_other_language_voice(kokoro_server: ServerProcess) -> None:
     assert_speech(reply, text)
 
 
-async def test_two_clients_at_once(kokoro_server: ServerProcess) -> None:
-    texts = ["The garage door is closed.", "Your timer is done."]
+async def test_four_clients_at_once(kokoro_server: ServerProcess) -> None:
+    texts = [
+        "The garage door is closed.",
+        "Your timer is done.",
+        "It will rain at noon.",
+        "The washing machine has finished.",
+    ]
     replies = await asyncio.gather(
         *(stream_reply(kokoro_server.host, kokoro_server.port, text) for text in texts)
     )
