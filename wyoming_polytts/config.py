@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from .settings import ConfigError, bounded, build
+from .text.settings import TextSettings
 
 DEFAULT_DATA_DIR = (
     Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "wyoming-polytts"
@@ -66,6 +67,7 @@ class Config:
     defaults: VoiceDefaults = field(default_factory=VoiceDefaults)
     kokoro: KokoroSettings = field(default_factory=KokoroSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    text: TextSettings = field(default_factory=TextSettings)
     debug: bool = False
 
     @property

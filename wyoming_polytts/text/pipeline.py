@@ -1,0 +1,49 @@
+"""One reply's text path: streamed markdown in, speakable segments with pauses out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .markdown import render_inline
+from .normalize import normalize
+from .segmenter import Piece, Segmenter
+from .settings import TextSettings
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    """Normalized, speakable plain text; never empty."""
+    pause_after: float
+    """Seconds of silence after it."""
+
+
+class TextPipeline:
+    """Feed the reply's fragments as they arrive; take the segments they complete."""
+
+    def __init__(self, settings: TextSettings, language: str) -> None:
+        self._settings = settings
+        self._language = language
+        self._segmenter = Segmenter(settings)
+
+    def feed(self, chunk: str) -> list[Segment]:
+        return self._speakable(self._segmenter.feed(chunk))
+
+    def finish(self) -> list[Segment]:
+        return self._speakable(self._segmenter.finish())
+
+    def _speakable(self, pieces: list[Piece]) -> list[Segment]:
+        segments = []
+        for piece in pieces:
+            text = normalize(render_inline(piece.text), self._language, self._settings)
+            if text and piece.pause in ("item", "paragraph") and text[-1].isalnum():
+                text += "."  # a list item or heading ends like a sentence, not mid-thought
+            if text:
+                segments.append(Segment(text, getattr(self._settings.pauses, piece.pause)))
+        return segments
+
+
+def split_text(text: str, settings: TextSettings, language: str) -> list[Segment]:
+    """The segments of a whole text at once."""
+    pipeline = TextPipeline(settings, language)
+    return pipeline.feed(text) + pipeline.finish()

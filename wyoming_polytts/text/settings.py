@@ -1,0 +1,36 @@
+"""The `text:` section of config.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..settings import bounded, choice
+
+
+@dataclass(frozen=True)
+class Pauses:
+    """Seconds of silence after each kind of segment."""
+
+    clause: float = bounded(0.12, 0.0, 3.0)
+    sentence: float = bounded(0.3, 0.0, 3.0)
+    item: float = bounded(0.4, 0.0, 3.0)
+    """After a list item, table row or heading."""
+    paragraph: float = bounded(0.55, 0.0, 3.0)
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    first_clause: bool = True
+    """Speak the first clause on its own, so audio starts before the first sentence ends."""
+    first_clause_min_words: int = bounded(3, 1, 20)
+    min_segment_chars: int = bounded(40, 0, 400)
+    """Later sentences shorter than this are merged with the next one."""
+    max_segment_chars: int = bounded(300, 40, 1000)
+    """Longer sentences are split at a clause (Kokoro takes at most 510 phonemes)."""
+    code_blocks: str = choice("skip", "skip", "announce")
+    code_block_text: str = "There is a code block here, which I will skip."
+    """Said in place of a code block when code_blocks is announce."""
+    urls: str = choice("domain", "domain", "skip")
+    pauses: Pauses = field(default_factory=Pauses)
+    lexicon: dict[str, str] = field(default_factory=dict)
+    """Whole words to replace before speaking, e.g. {"Nguyen": "Win"}."""
