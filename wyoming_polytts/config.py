@@ -43,9 +43,11 @@ class ModelSettings:
 @dataclass(frozen=True)
 class KokoroSettings:
     enabled: bool = True
-    workers: int = bounded(2, 1, 32)
-    """Parallel onnxruntime sessions; two single-threaded sessions beat one with two threads."""
-    threads_per_worker: int = bounded(1, 1, 64)
+    workers: int = bounded(1, 1, 32)
+    """Parallel onnxruntime sessions. One session on all cores speaks first soonest and uses
+    least memory; two single-threaded ones share 2 cores more fairly between rooms (README)."""
+    threads_per_worker: int = bounded(0, 0, 64)
+    """onnxruntime intra-op threads per session; 0 means one per physical core."""
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,7 @@ class KokoroEngine(Engine):
         _register_shared_arena(onnxruntime)
         for _ in range(self._settings.workers):
             options = onnxruntime.SessionOptions()
+            # 0 leaves onnxruntime's default: one thread per physical core
             options.intra_op_num_threads = self._settings.threads_per_worker
             options.inter_op_num_threads = 1
             options.add_session_config_entry("session.use_env_allocators", "1")

