@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import socket
 import sys
 from functools import partial
 from pathlib import Path
@@ -24,6 +25,7 @@ from .service import TtsService
 from .settings import ConfigError
 
 _LOGGER = logging.getLogger(__name__)
+_ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -99,10 +101,29 @@ async def advertise(uri: str, name: str) -> None:
     parsed = urlparse(uri)
     if parsed.scheme != "tcp" or parsed.port is None:
         raise ConfigError(f"server.zeroconf: needs a tcp:// URI with a port, got {uri!r}")
-    # host=None lets it find the LAN address; advertising 0.0.0.0 would be useless
-    zeroconf = HomeAssistantZeroconf(port=parsed.port, name=name, host=None)
+    host = advertised_host(parsed.hostname)
+    zeroconf = HomeAssistantZeroconf(port=parsed.port, name=name, host=host)
     await zeroconf.register_server()
     _LOGGER.info("Advertised %s on zeroconf at %s:%s", name, zeroconf.host, parsed.port)
+
+
+def advertised_host(bind_host: str | None) -> str:
+    """The address Home Assistant should connect to: the bound one, or the LAN address."""
+    if bind_host and bind_host not in _ANY_ADDRESS:
+        return bind_host
+    # The address the system would send multicast from (no packet is sent)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("224.0.0.251", 5353))
+            detected = str(probe.getsockname()[0])
+        except OSError:
+            detected = "0.0.0.0"
+    if detected in _ANY_ADDRESS:
+        raise ConfigError(
+            "server.zeroconf: found no network address to advertise; "
+            "serve on a specific address with --uri tcp://ADDRESS:PORT"
+        )
+    return detected
 
 
 def run(argv: list[str] | None = None) -> None:
