@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .csm_settings import CsmSettings
+from .routing_settings import (
+    ContextSettings,
+    HomeAssistantSettings,
+    RemoteSettings,
+    RoutingSettings,
+    SatelliteProfile,
+    no_profiles,
+    no_remotes,
+)
 from .settings import ConfigError, bounded, build
 from .text.settings import TextSettings
 
@@ -68,8 +79,14 @@ class Config:
     models: ModelSettings = field(default_factory=ModelSettings)
     defaults: VoiceDefaults = field(default_factory=VoiceDefaults)
     kokoro: KokoroSettings = field(default_factory=KokoroSettings)
+    csm: CsmSettings = field(default_factory=CsmSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     text: TextSettings = field(default_factory=TextSettings)
+    satellites: Mapping[str, SatelliteProfile] = field(default_factory=no_profiles)
+    routing: RoutingSettings = field(default_factory=RoutingSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
+    home_assistant: HomeAssistantSettings = field(default_factory=HomeAssistantSettings)
+    remotes: Mapping[str, RemoteSettings] = field(default_factory=no_remotes)
     debug: bool = False
 
     @property

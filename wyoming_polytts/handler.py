@@ -123,14 +123,18 @@ class TtsEventHandler(AsyncEventHandler):
     async def _one_shot(self, synthesize: Synthesize) -> None:
         self._check_length(len(synthesize.text))
         await self._wait_previous_reply()
-        reply = self._open(synthesize.voice, synthesize.context)
+        reply = self._open(synthesize.voice, synthesize.context, len(synthesize.text))
         reply.add_text(synthesize.text)
         reply.end_text()
         self._reply_task = asyncio.create_task(self._serve(reply, streaming=False))
 
-    def _open(self, voice: SynthesizeVoice | None, context: dict | None) -> ReplySession:
+    def _open(
+        self, voice: SynthesizeVoice | None, context: dict | None, text_length: int | None = None
+    ) -> ReplySession:
         try:
-            return self._service.open_reply(voice, context, self.write_event)
+            return self._service.open_reply(
+                voice, context, self.write_event, text_length=text_length
+            )
         except ReplyFailed as err:
             raise ProtocolError(err.code, str(err)) from err
 

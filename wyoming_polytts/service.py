@@ -1,9 +1,15 @@
-"""What the connections share: the engines, their voices, Info and how a reply is opened."""
+"""What the connections share: engines, their health, voices, satellites' history, Info.
+
+Opening a reply: resolve the satellite (context key), plan the engines (router), open
+that satellite's conversation, and start a session with the plan's lanes.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from wyoming.info import Info
@@ -11,23 +17,63 @@ from wyoming.tts import SynthesizeVoice
 
 from .backend import Backend
 from .config import Config
+from .context import ContextStore
+from .context_keys import resolve_context
+from .engines import dormant_voices
 from .engines.base import EngineVoice
+from .ha_channel import HomeAssistantChannel, channel_endpoint
+from .health import HealthBoard
 from .info import build_info
-from .router import UnknownVoice, plan_reply
-from .scheduler import SchedulerBusy
-from .session import ReplyFailed, ReplySession, SendEvent, StreamShape
+from .router import (
+    EngineState,
+    EngineStatus,
+    RouteRequest,
+    UnknownVoice,
+    plan_reply,
+    profile_voice,
+)
+from .routing_settings import QUALITIES
+from .session import Lane, ReplyFailed, ReplySession, SendEvent, StreamShape
 from .text import TextPipeline
 
 _LOGGER = logging.getLogger(__name__)
 
+CONTEXT_FILE = "context.npz"
+SAVE_DELAY = 5.0
+"""Seconds between a reply's end and saving the history (several replies, one write)."""
+
 
 class TtsService:
-    """Opens replies on the right backend; answers Describe."""
+    """Opens replies on the right engines; answers Describe."""
 
-    def __init__(self, config: Config, backends: Iterable[Backend]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        backends: Iterable[Backend],
+        *,
+        dormant: Iterable[EngineVoice] | None = None,
+    ) -> None:
+        """`dormant`: voices of engines that are off (default: from the engine registry)."""
         self.config = config
         self._backends = {backend.engine.name: backend for backend in backends}
         self._shape = StreamShape(chunk_ms=config.server.chunk_ms)
+        self.dormant_voices = tuple(dormant_voices(config) if dormant is None else dormant)
+        self.health = HealthBoard(config.routing.circuit)
+        self.contexts = ContextStore(
+            config.context, on_commit=self._schedule_save if config.context.persist else None
+        )
+        endpoint = channel_endpoint(config.home_assistant)
+        self.channel = (
+            HomeAssistantChannel(config.home_assistant, *endpoint)
+            if config.home_assistant.enabled and endpoint
+            else None
+        )
+        if config.home_assistant.enabled and not endpoint:
+            _LOGGER.error(
+                "home_assistant is enabled but has no url and token (nor $SUPERVISOR_TOKEN)"
+            )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._save_timer: asyncio.TimerHandle | None = None
 
     @property
     def max_frame_bytes(self) -> int:
@@ -37,13 +83,33 @@ class TtsService:
     def max_text_chars(self) -> int:
         return self.config.server.max_text_chars
 
+    @property
+    def _context_path(self) -> Path:
+        return self.config.download_dir / CONTEXT_FILE
+
     def start(self) -> None:
         for backend in self._backends.values():
             backend.start_loading()
+        if self.config.context.persist:
+            self.contexts.load(self._context_path)
+        if self.channel is not None:
+            self._spawn(self.channel.run())
+        self._warn_about_profiles()
 
     def stop(self) -> None:
         for backend in self._backends.values():
             backend.stop()
+        for task in self._tasks:
+            task.cancel()
+        if self._save_timer is not None:
+            self._save_timer.cancel()
+        if self.config.context.persist:
+            self._save()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def voices(self, *, include_failed: bool = False) -> Mapping[str, EngineVoice]:
         """Voices of the engines that are loading or loaded; a failed engine's are hidden."""
@@ -54,42 +120,131 @@ class TtsService:
             for voice in backend.engine.voices()
         }
 
+    def known_voices(self) -> Mapping[str, EngineVoice]:
+        """Every voice a request may name: also those of failed and dormant engines."""
+        return {**{v.name: v for v in self.dormant_voices}, **self.voices(include_failed=True)}
+
+    def profile_voices(self) -> list[EngineVoice]:
+        """The satellite profiles, as Info lists them."""
+        known = self.known_voices()
+        return [
+            profile_voice(name, profile, known, self.config.defaults.voice)
+            for name, profile in self.config.satellites.items()
+        ]
+
     def info(self) -> Info:
-        return build_info(self.voices().values())
+        profiles = self.profile_voices()
+        names = {voice.name for voice in profiles}
+        engine_voices = [v for v in self.voices().values() if v.name not in names]
+        return build_info([*engine_voices, *profiles])
+
+    def engine_statuses(self) -> dict[str, EngineStatus]:
+        statuses = {}
+        for name, backend in self._backends.items():
+            if backend.failed:
+                state = EngineState.FAILED
+            elif not self.health[name].available():
+                state = EngineState.OPEN
+            else:
+                state = EngineState.READY if backend.ready else EngineState.LOADING
+            # An engine whose speech depends on the conversation is what "conversational" wants
+            statuses[name] = EngineStatus(state, conversational=not backend.engine.cacheable)
+        return statuses
 
     def open_reply(
         self,
         voice: SynthesizeVoice | None,
         context: Mapping[str, Any] | None,
         send: SendEvent,
+        *,
+        text_length: int | None = None,
     ) -> ReplySession:
-        """Start a reply; raises ReplyFailed for an unknown voice or when too busy."""
-        # A failed engine's voices still resolve, so the error says why it failed
-        voices = self.voices(include_failed=True)
+        """Start a reply; raises ReplyFailed for an unknown voice or when too busy.
+
+        `text_length`: the length of a one-shot text (None while streaming).
+        """
+        name = voice.name if voice else None
+        resolved = resolve_context(
+            event_context=context,
+            voice=name,
+            satellite=self.channel.current() if self.channel else None,
+            profiles=self.config.satellites,
+            default_key=self.config.context.default_key,
+        )
+        # A client may ask for a quality mode in the context; Home Assistant never does
+        quality = (context or {}).get("quality")
         try:
             plan = plan_reply(
-                voice.name if voice else None,
+                RouteRequest(
+                    name,
+                    resolved.key,
+                    quality=quality if quality in QUALITIES else None,
+                    text_length=text_length,
+                ),
+                voices=self.known_voices(),
+                engines=self.engine_statuses(),
+                routing=self.config.routing,
                 default_voice=self.config.defaults.voice,
                 default_speed=self.config.defaults.speed,
-                voices=voices,
+                profiles=self.config.satellites,
             )
         except UnknownVoice as err:
+            offered = sorted(v.name for v in (*self.voices().values(), *self.profile_voices()))
             raise ReplyFailed(
                 "unknown-voice",
                 f"voice {err} is not available; send Describe to list the voices "
-                f"(for example: {', '.join(sorted(voices)[:5])})",
+                f"(for example: {', '.join(offered[:5])})",
             ) from err
-        backend = self._backends[plan.engine]
-        try:
-            ticket = backend.scheduler.open_reply()
-        except SchedulerBusy as err:
-            raise ReplyFailed("busy", f"server busy, try again shortly: {err}") from err
-        _LOGGER.debug("Reply with %s (context %s)", plan, context)
-        return ReplySession(
-            backend=backend,
-            ticket=ticket,
+        for note in plan.notes:
+            _LOGGER.info("Reply for %s: %s", resolved.key, note)
+        if plan.engine not in self._backends:
+            raise ReplyFailed(
+                "engine-unavailable",
+                f"voice {plan.voice} needs {plan.engine}, which is not running here, "
+                "and no fallback voice can speak (see routing.fallback_voice)",
+            )
+        _LOGGER.debug("Reply for %s (%s): %s", resolved.key, resolved.source, plan)
+        lanes = [Lane(route, self._backends[route.engine]) for route in plan.routes]
+        session = ReplySession(
+            lanes=lanes,
             plan=plan,
             pipeline=TextPipeline(self.config.text, plan.language),
             send=send,
             shape=self._shape,
+            conversation=self.contexts.open(
+                resolved.key, conversation_id=resolved.conversation_id, user_text=resolved.user_text
+            ),
+            health=self.health,
+            first_audio_timeout=self.config.routing.first_audio_timeout,
         )
+        self.health[plan.engine].begin()
+        return session
+
+    def _warn_about_profiles(self) -> None:
+        known = self.known_voices()
+        for name, profile in self.config.satellites.items():
+            if name in known:
+                _LOGGER.warning("Satellite profile %s hides the voice of the same name", name)
+            for voice in (profile.voice, profile.conversational_voice):
+                if voice and voice not in known:
+                    _LOGGER.warning(
+                        "Satellite profile %s: voice %s is not offered (yet); "
+                        "its replies use the fallback voice",
+                        name,
+                        voice,
+                    )
+
+    def _schedule_save(self) -> None:
+        if self._save_timer is None:
+            loop = asyncio.get_running_loop()
+            self._save_timer = loop.call_later(SAVE_DELAY, self._save_in_background)
+
+    def _save_in_background(self) -> None:
+        self._save_timer = None
+        self._spawn(asyncio.to_thread(self._save))
+
+    def _save(self) -> None:
+        try:
+            self.contexts.save(self._context_path)
+        except OSError as err:
+            _LOGGER.warning("Cannot save the conversation history: %s", err)

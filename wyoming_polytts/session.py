@@ -1,8 +1,13 @@
-"""One reply: text in, one audio stream out.
+"""One reply: text in, one audio stream out, on one engine or, when it fails, the next.
 
 Text arrives in fragments; each speakable segment is submitted to the scheduler as soon
 as the text pipeline completes it, and a single writer task sends the audio in order:
 one audio-start, fixed-size chunks with pauses between segments, one audio-stop.
+
+A reply has lanes: the plan's route and its fallbacks. When the current lane's engine
+raises, times out (no audio within the first-audio budget) or cannot load, the writer
+moves to the next lane and re-submits every segment not yet spoken, the failed one
+first; all engines speak 24 kHz mono, so the stream simply goes on.
 """
 
 from __future__ import annotations
@@ -10,25 +15,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from wyoming.audio import AudioChunk, AudioStart, AudioStop
-from wyoming.event import Event
-
-from .audio import CHANNELS, SAMPLE_WIDTH, PcmChunker, fade, silence, to_pcm16
+from .audio import fade, silence
+from .audio_stream import AudioStream, SendEvent
 from .backend import Backend
+from .context import ConversationContext
 from .engines.base import SAMPLE_RATE, EngineUnavailable, SynthesisRequest
-from .router import Plan
-from .scheduler import Audio, Job, ReplyTicket
+from .health import HealthBoard
+from .router import Plan, Route
+from .scheduler import Audio, Job, ReplyTicket, SchedulerBusy
 from .text import Segment, TextPipeline
 
 _LOGGER = logging.getLogger(__name__)
 
 CHARS_PER_SECOND = 14.0
 """About how fast Kokoro speaks at speed 1; estimates when a segment will be needed."""
-
-SendEvent = Callable[[Event], Awaitable[None]]
+RETRY_PAUSE = 0.2
+"""Silence between a segment cut off by a failing engine and its repetition by the next."""
 
 
 class ReplyFailed(Exception):
@@ -45,30 +51,63 @@ class StreamShape:
     fade_ms: float = 5.0
 
 
+@dataclass
+class Lane:
+    """A route of the plan and the backend that speaks it."""
+
+    route: Route
+    backend: Backend
+    ticket: ReplyTicket | None = None
+    ready: bool = False
+
+
+@dataclass
+class _Pending:
+    """A segment submitted to a lane and not yet spoken."""
+
+    segment: Segment
+    deadline: float
+    job: Job
+    lane: int
+
+
+class _LaneFailed(Exception):
+    def __init__(self, code: str, message: str, *, partial: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.partial = partial
+
+
 class ReplySession:
     """Synthesizes one reply's segments through the scheduler and streams them in order."""
 
     def __init__(
         self,
         *,
-        backend: Backend,
-        ticket: ReplyTicket,
+        lanes: Sequence[Lane],
         plan: Plan,
         pipeline: TextPipeline,
         send: SendEvent,
         shape: StreamShape,
-        context_key: str = "default",
+        conversation: ConversationContext,
+        health: HealthBoard,
+        first_audio_timeout: float | None = None,
     ) -> None:
-        self._backend = backend
-        self._ticket = ticket
+        self._lanes = list(lanes)
+        self._lane = 0
         self._plan = plan
         self._pipeline = pipeline
         self._send = send
         self._shape = shape
-        self._context_key = context_key
-        self._segments: asyncio.Queue[tuple[Job, Segment] | None] = asyncio.Queue()
-        self._started = backend.scheduler.clock()
+        self._conversation = conversation
+        self._health = health
+        self._first_audio_timeout = first_audio_timeout
+        self._segments: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._backlog: deque[_Pending] = deque()
+        self._spoken: list[str] = []
+        self._started = self._lanes[0].backend.scheduler.clock()
         self._planned_seconds = 0.0
+        self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
         self._writer = asyncio.create_task(self._write(), name="reply writer")
 
     def add_text(self, text: str) -> None:
@@ -87,55 +126,129 @@ class ReplySession:
         try:
             await self._writer
         finally:
-            self._ticket.close(cancel=True)
+            self._close_tickets()
 
     async def cancel(self) -> None:
         """Drop queued work (the client is gone or the reply failed)."""
-        self._ticket.close(cancel=True)
+        self._close_tickets()
         self._writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, ReplyFailed):
             await self._writer
 
+    def _close_tickets(self) -> None:
+        for lane in self._lanes:
+            if lane.ticket is not None:
+                lane.ticket.close(cancel=True)
+
+    def _ticket(self, index: int) -> ReplyTicket:
+        lane = self._lanes[index]
+        if lane.ticket is None:
+            try:
+                lane.ticket = lane.backend.scheduler.open_reply()
+            except SchedulerBusy as err:
+                raise ReplyFailed("busy", f"server busy, try again shortly: {err}") from err
+        return lane.ticket
+
     def _submit(self, segment: Segment) -> None:
-        request = SynthesisRequest(
-            text=segment.text,
-            voice=self._plan.voice,
-            speed=self._plan.speed,
-            context_key=self._context_key,
-        )
         # The moment the player would run dry without this segment
         deadline = self._started + self._planned_seconds
         self._planned_seconds += (
             len(segment.text) / CHARS_PER_SECOND / self._plan.speed + segment.pause_after
         )
-        job = self._ticket.submit(request, deadline=deadline)
-        self._segments.put_nowait((job, segment))
+        item = _Pending(segment, deadline, self._job(segment, deadline), self._lane)
+        self._backlog.append(item)
+        self._segments.put_nowait(item)
+
+    def _job(self, segment: Segment, deadline: float) -> Job:
+        route = self._lanes[self._lane].route
+        request = SynthesisRequest(
+            text=segment.text,
+            voice=route.voice,
+            speed=self._plan.speed,
+            context_key=self._conversation.key,
+            context=self._conversation,
+        )
+        return self._ticket(self._lane).submit(request, deadline=deadline)
 
     async def _write(self) -> None:
-        try:
-            await self._backend.wait_ready()
-        except EngineUnavailable as err:
-            raise ReplyFailed("engine-unavailable", str(err)) from err
-        stream = _AudioStream(self._send, self._shape.chunk_ms)
+        stream = AudioStream(self._send, self._shape.chunk_ms)
         pending_pause = 0.0
         while (item := await self._segments.get()) is not None:
-            job, segment = item
-            spoke = False
-            try:
-                async for block in self._faded(job.blocks()):
-                    if not spoke and pending_pause:
-                        await stream.write(silence(SAMPLE_RATE, pending_pause))
-                    spoke = True
-                    await stream.write(block)
-            except Exception as err:
-                raise ReplyFailed(
-                    "synthesis-failed",
-                    f"{self._plan.engine} could not speak {segment.text!r}: {err}",
-                ) from err
+            while True:
+                try:
+                    spoke = await self._speak(item, stream, pending_pause)
+                    break
+                except _LaneFailed as failure:
+                    self._fail_over(failure)
+                    if failure.partial:
+                        pending_pause = RETRY_PAUSE
+            self._backlog.popleft()
+            self._health[self._lanes[self._lane].route.engine].record_success()
+            self._spoken.append(item.segment.text)
             if spoke:
                 # Held back so that no silence trails the last segment
-                pending_pause = segment.pause_after
+                pending_pause = item.segment.pause_after
         await stream.close()
+        if self._spoken:
+            self._conversation.commit(" ".join(self._spoken))
+
+    async def _speak(self, item: _Pending, stream: AudioStream, pause: float) -> bool:
+        """Stream one segment; whether it had any audio. Raises _LaneFailed."""
+        lane = self._lanes[item.lane]
+        # Waiting is bounded only where another engine can take over
+        budget = self._first_audio_timeout if item.lane + 1 < len(self._lanes) else None
+        engine = lane.route.engine
+        if not lane.ready:
+            try:
+                async with asyncio.timeout(budget):
+                    await lane.backend.wait_ready()
+            except EngineUnavailable as err:
+                raise _LaneFailed("engine-unavailable", str(err), partial=False) from err
+            except TimeoutError as err:
+                raise _LaneFailed(
+                    "timeout", f"{engine} was not ready within {budget} s", partial=False
+                ) from err
+            lane.ready = True
+        spoke = False
+        blocks = self._faded(_within(item.job.blocks(), budget))
+        while True:
+            try:
+                block = await anext(blocks)
+            except StopAsyncIteration:
+                return spoke
+            except TimeoutError as err:
+                raise _LaneFailed(
+                    "timeout", f"{engine} gave no audio for {budget} s", partial=spoke
+                ) from err
+            except Exception as err:
+                raise _LaneFailed(
+                    "synthesis-failed",
+                    f"{engine} could not speak {item.segment.text!r}: {err}",
+                    partial=spoke,
+                ) from err
+            if not spoke and pause:
+                await stream.write(silence(SAMPLE_RATE, pause))
+            spoke = True
+            await stream.write(block)
+
+    def _fail_over(self, failure: _LaneFailed) -> None:
+        """Move to the next lane and re-submit what is not spoken; raise ReplyFailed at the end."""
+        failed = self._lanes[self._lane]
+        self._health[failed.route.engine].record_failure()
+        if self._lane + 1 >= len(self._lanes):
+            raise ReplyFailed(failure.code, str(failure))
+        self._lane += 1
+        lane = self._lanes[self._lane]
+        _LOGGER.warning(
+            "%s; continuing the reply with %s (%s)", failure, lane.route.voice, lane.route.engine
+        )
+        if failed.ticket is not None:
+            failed.ticket.close(cancel=True)
+        self._ticket(self._lane)
+        self._health[lane.route.engine].begin()
+        for pending in self._backlog:
+            pending.job = self._job(pending.segment, pending.deadline)
+            pending.lane = self._lane
 
     async def _faded(self, blocks: AsyncIterator[Audio]) -> AsyncIterator[Audio]:
         """Fade a segment's first and last milliseconds; holds one block back to know the last."""
@@ -150,43 +263,13 @@ class ReplySession:
             yield fade(previous, SAMPLE_RATE, self._shape.fade_ms, fade_in=False, fade_out=True)
 
 
-class _AudioStream:
-    """One audio-start, chunks of a fixed duration with timestamps, one audio-stop."""
-
-    def __init__(self, send: SendEvent, chunk_ms: int) -> None:
-        self._send = send
-        self._chunker = PcmChunker(SAMPLE_RATE, chunk_ms)
-        self._started = False
-        self._samples_sent = 0
-
-    async def write(self, audio: Audio) -> None:
-        await self._start()
-        for pcm in self._chunker.push(to_pcm16(audio)):
-            await self._send_chunk(pcm)
-
-    async def close(self) -> None:
-        await self._start()
-        for pcm in self._chunker.flush():
-            await self._send_chunk(pcm)
-        await self._send(AudioStop(timestamp=self._timestamp_ms()).event())
-
-    async def _start(self) -> None:
-        if not self._started:
-            self._started = True
-            await self._send(
-                AudioStart(rate=SAMPLE_RATE, width=SAMPLE_WIDTH, channels=CHANNELS).event()
-            )
-
-    async def _send_chunk(self, pcm: bytes) -> None:
-        chunk = AudioChunk(
-            rate=SAMPLE_RATE,
-            width=SAMPLE_WIDTH,
-            channels=CHANNELS,
-            audio=pcm,
-            timestamp=self._timestamp_ms(),
-        )
-        self._samples_sent += len(pcm) // (SAMPLE_WIDTH * CHANNELS)
-        await self._send(chunk.event())
-
-    def _timestamp_ms(self) -> int:
-        return self._samples_sent * 1000 // SAMPLE_RATE
+async def _within(blocks: AsyncIterator[Audio], budget: float | None) -> AsyncIterator[Audio]:
+    """The blocks, raising TimeoutError when one takes longer than `budget` seconds to come."""
+    iterator = aiter(blocks)
+    while True:
+        try:
+            async with asyncio.timeout(budget):
+                block = await anext(iterator)
+        except StopAsyncIteration:
+            return
+        yield block

@@ -9,10 +9,14 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from ..context import ConversationContext
 
 SAMPLE_RATE = 24000
 """Every engine speaks 24 kHz mono, so one reply can move between engines without a new format."""
@@ -44,6 +48,8 @@ class SynthesisRequest:
     voice: str
     speed: float = 1.0
     context_key: str = "default"
+    context: ConversationContext | None = field(default=None, compare=False)
+    """The satellite's history: earlier turns, and each engine's data of them to read back."""
 
 
 class Engine(ABC):

@@ -1,0 +1,38 @@
+"""Two servers over TCP: an in-process front server speaks through the real server process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.fakes import loaded_fake
+from wyoming_polytts.client import stream_reply
+from wyoming_polytts.engines.wyoming_remote import WyomingRemoteEngine
+from wyoming_polytts.launcher import ServerProcess
+from wyoming_polytts.routing_settings import RemoteSettings
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_front_server_speaks_with_the_remote_kokoro(
+    serve, kokoro_server: ServerProcess
+) -> None:
+    box = WyomingRemoteEngine(
+        "box", RemoteSettings(uri=f"tcp://{kokoro_server.host}:{kokoro_server.port}")
+    )
+    fallback = loaded_fake(name="local", voice_names=("local_voice",))
+    async with serve([box, fallback]) as front:
+        reply = await stream_reply(
+            front.host,
+            front.port,
+            "The remote server speaks this. Then a second sentence follows it.",
+            voice="box.bm_george",
+        )
+        assert "box.af_heart" in front.service.voices()
+    assert reply.error is None, reply.error
+    assert reply.types.count("audio-start") == 1 and reply.rate == 24000
+    assert not fallback.requests
+    samples = np.frombuffer(bytes(reply.audio), dtype="<i2").astype(np.float32)
+    # Speech, about as long as a person takes to say it (8 to 25 characters a second)
+    assert 64 / 25 <= len(samples) / 24000 <= 64 / 8 + 1.0
+    assert np.sqrt(np.mean(samples**2)) > 300
