@@ -1,56 +1,61 @@
-"""Normalization rules per language, the lexicon and URL settings."""
+"""What every voice gets: the lexicon, no emoji, short web addresses, its language's rules."""
 
 from __future__ import annotations
 
-import pytest
-
 from wyoming_polytts.text import TextSettings
-from wyoming_polytts.text.normalize import normalize
+from wyoming_polytts.text.normalize import Normalizer
 
 SETTINGS = TextSettings()
 
 
-@pytest.mark.parametrize(
-    ("text", "spoken"),
-    [
-        ("It costs $1.", "It costs one dollar."),
-        ("It costs $0.05.", "It costs zero dollars and five cents."),
-        ("Set 1 kg aside.", "Set one kilogram aside."),
-        ("At 12:00 sharp.", "At twelve o'clock sharp."),
-        ("From 20:00.", "From twenty hundred."),
-        ("1st, 2nd and 103rd.", "first, second and one hundred and third."),
-        ("Room #3.", "Room number three."),
-        ("Rock & roll.", "Rock and roll."),
-        ("It's -12.5 °C.", "It's minus twelve point five degrees Celsius."),
-        ("St. Louis is nice.", "Saint Louis is nice."),
-    ],
-)
-def test_english_rules(text: str, spoken: str) -> None:
-    assert normalize(text, "en-US", SETTINGS) == spoken
+def normalized(text: str, language: str = "en-US", settings: TextSettings = SETTINGS) -> str:
+    return Normalizer(settings, language)(text)
 
 
-def test_other_languages_never_get_english_rules() -> None:
-    spanish = normalize("Son 3 luces y 2,5 kg, Dr. García.", "es", SETTINGS)
-    assert spanish == "Son tres luces y dos coma cinco kg, Dr. García."
-    french = normalize("Il est 7 h.", "fr", SETTINGS)
-    assert french == "Il est sept h."
-
-
-def test_lexicon_replaces_whole_words_only() -> None:
-    settings = TextSettings(lexicon={"Nguyen": "Win", "HA": "Home Assistant"})
-    assert normalize("Ask nguyen about HA, not HAT.", "en-US", settings) == (
-        "Ask Win about Home Assistant, not HAT."
+def test_lexicon_replaces_whole_words_and_is_case_aware() -> None:
+    settings = TextSettings(
+        lexicon={"nguyen": "win", "HA": "Home Assistant", "Zigbee2MQTT": "Zigbee to M Q T T"}
+    )
+    assert normalized("Ask Nguyen, nguyen or NGUYEN about HA.", settings=settings) == (
+        "Ask Win, win or Win about Home Assistant."
+    )
+    # A word with capitals matches only as written, and never inside another word
+    assert normalized("Ha, ha: HAT and Zigbee2MQTT.", settings=settings) == (
+        "Ha, ha: HAT and Zigbee to M Q T T."
     )
 
 
-def test_urls_and_emails() -> None:
-    text = "Go to https://www.example.co.uk/path?q=1 or mail me@example.com."
-    assert normalize(text, "en-US", SETTINGS) == (
-        "Go to example dot co dot uk or mail me at example dot com."
-    )
+def test_lexicon_comes_before_the_language_rules() -> None:
+    settings = TextSettings(lexicon={"kWh": "kilowatt-hours"})
+    assert normalized("Used 5 kWh.", settings=settings) == "Used five kilowatt-hours."
+
+
+def test_urls_and_emails_are_said_by_their_domain() -> None:
+    text = "Go to https://www.example.co.uk/path?q=1, or mail me@example.com."
+    assert normalized(text) == "Go to example dot co dot uk, or mail me at example dot com."
+    assert normalized("Docs: home-assistant.io.") == "Docs: home-assistant dot io."
+    assert normalized("Mira https://ejemplo.es/x.", "es") == "Mira ejemplo punto es."
+
+
+def test_urls_can_be_skipped() -> None:
     skipping = TextSettings(urls="skip")
-    assert normalize("See https://example.com now.", "en-US", skipping) == "See now."
+    assert normalized("See https://example.com now.", settings=skipping) == "See now."
+
+
+def test_emoji_and_pictographs_are_dropped() -> None:
+    assert normalized("Done ✅ 👍🏽 👨‍👩‍👧 🇬🇧 ☀️ ⭐ Sleep well! 😴") == "Done Sleep well!"
 
 
 def test_nothing_speakable_gives_empty_text() -> None:
-    assert normalize("🎉 👍 ***", "en-US", SETTINGS) == ""
+    assert normalized("🎉 👍 *** ---") == ""
+
+
+def test_a_language_without_rules_is_left_as_written() -> None:
+    assert (
+        normalized("Es sind 21,5 °C, 3 Lampen und 50 %.", "de")
+        == "Es sind 21,5 °C, 3 Lampen und 50 %."
+    )
+
+
+def test_unicode_minus_and_spaces() -> None:
+    assert normalized("It's −3\u00a0°C.") == "It's minus three degrees Celsius."

@@ -22,6 +22,7 @@ REPLIES = [
     "Your tasks for today:\n\n1. Water the plants\n2. Take out the trash\n3. Call mom",
     "You walked 8,432 steps today. 🎉 Great job!",
     "Check the [integration docs](https://www.home-assistant.io/integrations/wyoming/) for details.",
+    "Your next appointment is on Nov. 28 at 2:15 p.m. with Dr. Patel.",
 ]
 MAX_WORD_ERROR_RATE = 0.2
 

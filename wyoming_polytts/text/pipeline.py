@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .markdown import render_inline
-from .normalize import normalize
+from .normalize import Normalizer
 from .segmenter import Piece, Segmenter
 from .settings import TextSettings
 
@@ -23,8 +23,9 @@ class TextPipeline:
 
     def __init__(self, settings: TextSettings, language: str) -> None:
         self._settings = settings
-        self._language = language
-        self._segmenter = Segmenter(settings)
+        self._segmenter = Segmenter(settings, language)
+        self._normalize = Normalizer(settings, language)
+        self._cjk = language.lower().startswith(("ja", "zh"))
 
     def feed(self, chunk: str) -> list[Segment]:
         return self._speakable(self._segmenter.feed(chunk))
@@ -35,9 +36,10 @@ class TextPipeline:
     def _speakable(self, pieces: list[Piece]) -> list[Segment]:
         segments = []
         for piece in pieces:
-            text = normalize(render_inline(piece.text), self._language, self._settings)
+            text = self._normalize(render_inline(piece.text))
             if text and piece.pause in ("item", "paragraph") and text[-1].isalnum():
-                text += "."  # a list item or heading ends like a sentence, not mid-thought
+                # A list item or heading ends like a sentence, not mid-thought
+                text += "。" if self._cjk else "."
             if text:
                 segments.append(Segment(text, getattr(self._settings.pauses, piece.pause)))
         return segments

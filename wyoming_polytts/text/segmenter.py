@@ -1,31 +1,42 @@
 """Cut streamed markdown into speakable pieces as early as the text allows.
 
-The first piece is the first clause, later pieces are whole sentences (short ones merged,
-long ones split at a clause). A cut is only made once the text after it proves it right
-(the next word is there to tell "Dr. Smith" from "done. Smith"), so the same text gives
-the same pieces however it was chunked.
+markdown-it finds the blocks; it parses again only when a line completes (or when the
+line still arriving has shown enough of itself to tell its block), and only from the
+top-level block that holds the first unspoken one. Lines that merely continue a paragraph
+or a code fence are added without a parse, so a long reply costs no more per line than a
+short one. Within a block, `SentenceSplitter` cuts the first clause, then sentences. A cut
+is only made once the text after it proves it right, so the same text gives the same
+pieces however it was chunked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
-from .markdown import LineKind, classify, table_row_text
+from .markdown import Block, BlockKind, blocks, is_pipe_row, without_stray_pipes
+from .sentences import SentenceSplitter
 from .settings import TextSettings
 
-_BOUNDARY = re.compile(
-    r"(?P<sentence>[.!?…]+[\"'”’)\]*_]*(?=\s)|[。！？]+)|(?P<clause>[,;:](?=\s)|\s[-–—](?=\s)|[、，；：])"
-)
-_NEVER_ENDS = frozenset({"dr", "mr", "mrs", "ms", "prof", "st", "mt", "e.g", "i.e", "vs", "approx"})
-_ENDS_BEFORE_CAPITAL = frozenset({"etc", "inc", "ltd", "jr", "sr", "co"})
-_INITIALISM = re.compile(r"(?:[a-z]\.)*[a-z]")
-_LAST_WORD = re.compile(r"(\S+)$")
+DECIDING_CHARS = 8
+"""Non-space characters that settle what kind of block a line starts."""
+_UNDECIDED_STARTS = ("<", "[")
+"""Html blocks and link definitions: only the whole line tells."""
+_RULE_CHARS = frozenset("-=*_ \t")
+"""A line of only these may still turn out a rule or a setext heading's underline."""
+_PAUSES = {
+    BlockKind.PARAGRAPH: "paragraph",
+    BlockKind.HEADING: "paragraph",
+    BlockKind.CODE: "paragraph",
+    BlockKind.ITEM: "item",
+    BlockKind.TABLE_ROW: "item",
+}
 
 
 @dataclass(frozen=True)
 class Piece:
-    """A cut of the raw text, before inline markup and normalization."""
+    """A cut of a block's text, before inline markup and normalization."""
 
     text: str
     pause: str
@@ -35,132 +46,195 @@ class Piece:
 class Segmenter:
     """Feed text fragments; get the pieces they complete."""
 
-    def __init__(self, settings: TextSettings) -> None:
+    def __init__(self, settings: TextSettings, language: str) -> None:
         self._settings = settings
-        self._buffer = ""
-        self._line: LineKind | None = None
-        """Kind of the line being read; None at the start of a line."""
-        self._in_fence = False
+        self._splitter = SentenceSplitter(settings, language)
+        self._lines: list[str] = []
+        """Complete lines from line `_base` on."""
+        self._base = 0
+        self._partial = ""
+        """The line still arriving."""
+        self._blocks: list[Block] = []
+        """Blocks of the lines so far, in absolute line numbers."""
+        self._parsed_end = 0
+        """Absolute line after the complete lines that `_blocks` accounts for."""
+        self._partial_seen = False
+        """Whether `_blocks` has taken the line still arriving into account."""
+        self._tail: tuple[str, int] | None = None
+        """(separator, start) when the line still arriving continues the last block's text."""
+        self._current = 0
+        """First line of the first block not yet fully spoken."""
+        self._offset = 0
+        """Characters of that block's text already spoken."""
         self._spoke = False
 
     def feed(self, text: str) -> list[Piece]:
-        self._buffer += text.replace("\r", "")
-        return self._cut(final=False)
+        *complete, partial = (self._partial + text.replace("\r", "")).split("\n")
+        self._partial = without_stray_pipes(partial)
+        if complete:
+            self._lines.extend(map(without_stray_pipes, complete))
+            self._update()
+        elif not self._partial_seen and _decided(self._partial):
+            self._update()
+        return self._speak(final=False)
 
     def finish(self) -> list[Piece]:
-        pieces = self._cut(final=True)
-        self._buffer = ""
-        return pieces
+        self._parse(final=True)
+        return self._speak(final=True)
 
-    def _cut(self, final: bool) -> list[Piece]:
-        pieces: list[Piece] = []
-        while self._buffer:
-            newline = self._buffer.find("\n")
-            complete = newline >= 0 or final
-            line = self._buffer if newline < 0 else self._buffer[:newline]
-            if self._line is None:
-                step = self._line_start(line, complete)
-            else:
-                step = self._in_line(line, complete, newline, final)
-            if step is None:
-                break
-            consumed, piece = step
-            self._buffer = self._buffer[consumed:]
-            if piece is not None and piece.text.strip():
-                pieces.append(piece)
-                self._spoke = True
-        return pieces
+    def _update(self) -> None:
+        if not (self._extend_fence() or self._extend_paragraph()):
+            self._parse(final=False)
 
-    def _line_start(self, line: str, complete: bool) -> tuple[int, Piece | None] | None:
-        found = classify(line, complete)
-        if found is None:
-            return None
-        kind, start = found
-        if self._in_fence or kind in (LineKind.FENCE, LineKind.SKIP, LineKind.TABLE_ROW):
-            if not complete:
-                return None
-            consumed = len(line) + 1
-            if kind is LineKind.FENCE:
-                self._in_fence = not self._in_fence
-                if self._in_fence and self._settings.code_blocks == "announce":
-                    return consumed, Piece(self._settings.code_block_text, "paragraph")
-            elif kind is LineKind.TABLE_ROW and not self._in_fence:
-                return consumed, Piece(table_row_text(line), "item")
-            return consumed, None
-        self._line = kind
-        return start, None
+    def _parse(self, final: bool) -> None:
+        lines = self._lines
+        self._parse_lines(len(lines), with_partial=final or _decided(self._partial))
+        # A line of pipes outside a table is a table's header if a delimiter row follows
+        last = self._base + len(lines) - 1
+        if lines and is_pipe_row(lines[-1]) and not final and not self._in_table(last):
+            self._parse_lines(len(lines) - 1, with_partial=False)
+            self._partial_seen = True  # nothing changes before the next line break
 
-    def _in_line(
-        self, line: str, complete: bool, newline: int, final: bool
-    ) -> tuple[int, Piece | None] | None:
-        cut = self._next_cut(line, complete)
-        if cut is not None:
-            end, pause = cut
-            return end, Piece(line[:end].strip(), pause)
-        if not complete:
-            return None
-        # The line ends the piece; a blank line after it makes it a paragraph
-        if newline >= 0 and newline + 1 >= len(self._buffer) and not final:
-            return None
-        kind, self._line = self._line, None
-        return len(line) + 1, Piece(line.strip(), self._line_end_pause(kind, newline))
+    def _parse_lines(self, count: int, with_partial: bool) -> None:
+        source = self._lines[:count] + ([self._partial] if with_partial else [])
+        # Every line ends with a line break, or markdown-it would not count a last blank one
+        parsed = blocks("".join(line + "\n" for line in source))
+        self._blocks = [_shifted(block, self._base) for block in parsed]
+        self._parsed_end = self._base + count
+        self._partial_seen = with_partial
+        self._tail = None
+        if with_partial and self._blocks and self._partial.strip():
+            last = self._blocks[-1]
+            # The arriving line only grows this block while the block's text ends with it
+            tail = last.text.rsplit("\n", 1)[-1]
+            if last.end > self._parsed_end and tail and self._partial.rstrip().endswith(tail):
+                before = last.text[: len(last.text) - len(tail)]
+                separator = "\n" if before.endswith("\n") else ""
+                self._tail = (separator, len(self._partial.rstrip()) - len(tail))
+                self._blocks[-1] = dataclasses.replace(last, text=before.removesuffix("\n"))
 
-    def _line_end_pause(self, kind: LineKind | None, newline: int) -> str:
-        if kind is LineKind.HEADING:
-            return "paragraph"
-        if kind is LineKind.ITEM:
-            return "item"
-        next_char = self._buffer[newline + 1 : newline + 2] if newline >= 0 else ""
-        return "paragraph" if next_char in ("\n", "") else "sentence"
+    def _in_table(self, line: int) -> bool:
+        """Whether a line is a table's row or its delimiter row (the line after the header)."""
+        rows = (block for block in self._blocks if block.kind is BlockKind.TABLE_ROW)
+        return any(row.start <= line <= row.end for row in rows)
 
-    def _next_cut(self, line: str, complete: bool) -> tuple[int, str] | None:
-        """Where the current piece ends within `line`, if the text decides it yet."""
-        settings = self._settings
-        first_clause = settings.first_clause and not self._spoke
-        last_sentence = None
-        for match in _BOUNDARY.finditer(line):
-            end = match.end()
-            if end > settings.max_segment_chars:
-                break
-            following = line[end:].lstrip()
-            if not following:
-                if complete:
-                    break  # the line's end ends this piece
-                return None  # the next word decides
-            if match.group("clause"):
-                if first_clause and len(line[:end].split()) >= settings.first_clause_min_words:
-                    return end, "clause"
-                continue
-            if not _ends_sentence(line[: match.start() + 1], following[0]):
-                continue
-            if not self._spoke or len(line[:end].strip()) >= settings.min_segment_chars:
-                return end, "sentence"
-            last_sentence = end
-        if len(line) <= settings.max_segment_chars:
-            return None  # more text, or the line's end, decides
-        if last_sentence is not None:
-            return last_sentence, "sentence"
-        return _forced_cut(line, settings)
+    def _open_last(self, kind: BlockKind) -> Block | None:
+        """The last block, if it is a top-level `kind` that the next line may still extend."""
+        last = self._blocks[-1] if self._blocks else None
+        if last and last.kind is kind and last.top and last.end >= self._parsed_end:
+            return last
+        return None
 
-
-def _ends_sentence(before: str, next_char: str) -> bool:
-    """Whether the punctuation ending `before` ends a sentence, given the next character."""
-    if not before.endswith("."):
+    def _extend_fence(self) -> bool:
+        """Lines inside an open code fence change nothing until one closes it."""
+        fence = self._open_last(BlockKind.CODE)
+        new = self._lines[self._parsed_end - self._base :]
+        if fence is None or not fence.fence or any(_closes(fence.fence, line) for line in new):
+            return False
+        self._parsed_end = self._base + len(self._lines)
+        self._blocks[-1] = dataclasses.replace(fence, end=self._parsed_end)
+        self._partial_seen, self._tail = True, None
         return True
-    word = _LAST_WORD.search(before[:-1])
-    token = word.group(1).lower().lstrip("(\"'*_") if word else ""
-    if token in _NEVER_ENDS:
+
+    def _extend_paragraph(self) -> bool:
+        """Add lines that continue an open top-level paragraph without parsing it again."""
+        paragraph = self._open_last(BlockKind.PARAGRAPH)
+        if paragraph is None:
+            return False
+        lines, first = self._lines, self._parsed_end - self._base
+        text = paragraph.text
+        if self._tail is not None and first < len(lines):
+            # The line that was arriving, already known to continue the paragraph, is complete
+            text += self._tail[0] + lines[first].strip()
+            first += 1
+        for index in range(first, len(lines)):
+            if index == 0 or not _continues(lines[index - 1], lines[index]):
+                return False
+            text += "\n" + lines[index].strip()
+        tail = None
+        if _decided(self._partial):
+            if not lines or not _continues(lines[-1], self._partial):
+                return False
+            tail = ("\n", len(self._partial) - len(self._partial.lstrip()))
+        self._parsed_end = self._base + len(lines)
+        end = self._parsed_end + (1 if tail else 0)
+        self._blocks[-1] = dataclasses.replace(paragraph, text=text, end=end)
+        self._partial_seen, self._tail = tail is not None, tail
+        return True
+
+    def _speak(self, final: bool) -> list[Piece]:
+        pieces: list[Piece] = []
+        for index, block in enumerate(self._blocks):
+            if block.end <= self._current:
+                continue
+            if block.start > self._current:
+                self._current, self._offset = block.start, 0
+            last = index == len(self._blocks) - 1
+            text = block.text
+            if last and self._tail is not None:
+                text += self._tail[0] + self._partial[self._tail[1] :]
+            # Blank lines end any block but indented code, which more indented lines continue
+            indented_code = block.kind is BlockKind.CODE and not block.fence
+            closed = final or not last or (block.end < self._parsed_end and not indented_code)
+            pieces += self._cut(block, text, closed)
+            if not closed:
+                break
+            self._current, self._offset = block.end, 0
+        self._trim()
+        return pieces
+
+    def _cut(self, block: Block, text: str, closed: bool) -> list[Piece]:
+        pause = _PAUSES[block.kind]
+        if block.kind is BlockKind.CODE:
+            announce = closed and self._settings.code_blocks == "announce"
+            return self._spoken(self._settings.code_block_text if announce else "", pause)
+        if block.kind is BlockKind.TABLE_ROW:
+            return self._spoken(text if closed else "", pause)
+        pieces: list[Piece] = []
+        while cut := self._splitter.next_cut(text[self._offset :], closed, not self._spoke):
+            start, self._offset = self._offset, self._offset + cut.end
+            pieces += self._spoken(text[start : self._offset], cut.pause)
+        if closed:
+            pieces += self._spoken(text[self._offset :], pause)
+        return pieces
+
+    def _spoken(self, text: str, pause: str) -> list[Piece]:
+        if not text.strip():
+            return []
+        self._spoke = True
+        return [Piece(text.strip(), pause)]
+
+    def _trim(self) -> None:
+        """Forget lines before the top-level block that holds the first unspoken one."""
+        pending = [b for b in self._blocks if b.end > self._current] or self._blocks[-1:]
+        if pending and pending[0].anchor > self._base:
+            drop = pending[0].anchor - self._base
+            del self._lines[:drop]
+            self._base += drop
+
+
+def _decided(line: str) -> bool:
+    """Whether the start of a line still arriving settles which block it belongs to."""
+    start = line.lstrip()
+    if len(start.replace(" ", "")) < DECIDING_CHARS or start.startswith(_UNDECIDED_STARTS):
         return False
-    if token in _ENDS_BEFORE_CAPITAL or (_INITIALISM.fullmatch(token) and len(token) <= 5):
-        return next_char.isupper()
-    return True
+    return not is_pipe_row(start) and not set(start) <= _RULE_CHARS
 
 
-def _forced_cut(line: str, settings: TextSettings) -> tuple[int, str]:
-    """A piece with no sentence end within the limit: split at its last clause, else a space."""
-    window = line[: settings.max_segment_chars]
-    clauses = [m.end() for m in _BOUNDARY.finditer(window) if m.group("clause")]
-    if clauses:
-        return clauses[-1], "clause"
-    space = window.rfind(" ")
-    return (space if space > 0 else len(window)), "clause"
+def _continues(previous: str, line: str) -> bool:
+    """Whether `line` continues the paragraph whose line is `previous` (checked by parsing
+    the two alone: what may interrupt a paragraph does not depend on the lines before)."""
+    if is_pipe_row(line):
+        return False  # maybe a table's header: the next line tells
+    found = blocks(f"{previous}\n{line}")
+    return len(found) == 1 and found[0].kind is BlockKind.PARAGRAPH and found[0].end == 2
+
+
+def _closes(fence: str, line: str) -> bool:
+    return re.fullmatch(rf" {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*", line) is not None
+
+
+def _shifted(block: Block, base: int) -> Block:
+    return dataclasses.replace(
+        block, start=block.start + base, end=block.end + base, anchor=block.anchor + base
+    )

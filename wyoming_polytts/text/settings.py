@@ -11,11 +11,11 @@ from ..settings import bounded, choice
 class Pauses:
     """Seconds of silence after each kind of segment."""
 
-    clause: float = bounded(0.12, 0.0, 3.0)
+    clause: float = bounded(0.15, 0.0, 3.0)
     sentence: float = bounded(0.3, 0.0, 3.0)
-    item: float = bounded(0.4, 0.0, 3.0)
+    item: float = bounded(0.35, 0.0, 3.0)
     """After a list item, table row or heading."""
-    paragraph: float = bounded(0.55, 0.0, 3.0)
+    paragraph: float = bounded(0.5, 0.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -33,4 +33,5 @@ class TextSettings:
     urls: str = choice("domain", "domain", "skip")
     pauses: Pauses = field(default_factory=Pauses)
     lexicon: dict[str, str] = field(default_factory=dict)
-    """Whole words to replace before speaking, e.g. {"Nguyen": "Win"}."""
+    """Whole words to replace before speaking, e.g. {"Nguyen": "Win"}. A word in lower case
+    matches any case (the replacement takes its capital); one with capitals ("HA") only itself."""

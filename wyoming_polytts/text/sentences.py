@@ -1,0 +1,130 @@
+"""Where a block's text may be cut: clause and sentence ends that the following text proves."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .languages import LANGUAGES
+from .settings import TextSettings
+
+_BOUNDARY = re.compile(
+    r"(?P<sentence>[.!?…]+[\"'”’»)\]*_]*(?=\s)|[。！？]+|।)"
+    r"|(?P<clause>[,;:](?=\s)|\s[-–—](?=\s)|[、，；：]|(?<=\w)\n)"
+)
+_NEVER_ENDS = frozenset(
+    {"dr", "mr", "mrs", "ms", "prof", "st", "mt", "vs", "e.g", "i.e", "approx", "cf", "ca"}
+)
+"""Abbreviations (before the full stop, lower case) that no sentence ends with."""
+_BEFORE_NUMBER = frozenset(
+    {
+        "no",
+        "nr",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    }
+)
+"""Abbreviations that end no sentence when a number follows ("No. 5", "Nov. 23")."""
+_ENDS_BEFORE_CAPITAL = frozenset({"etc", "inc", "ltd", "jr", "sr", "co"})
+_INITIALISM = re.compile(r"(?:[a-z]\.)*[a-z]")
+_LAST_WORD = re.compile(r"(\S+)$")
+
+
+@dataclass(frozen=True)
+class Cut:
+    end: int
+    """Characters of the text before the cut."""
+    pause: str
+    """clause or sentence."""
+
+
+class SentenceSplitter:
+    """Finds the next cut in a block's text, given how much of it has arrived."""
+
+    def __init__(self, settings: TextSettings, language: str) -> None:
+        self._settings = settings
+        base = language.replace("_", "-").split("-", maxsplit=1)[0].lower()
+        language_rules = LANGUAGES.get(base)
+        own = language_rules.abbreviations if language_rules else {}
+        # "Sra. López", "p. ej. esto": the word before the full stop, as the splitter sees it
+        self._never_ends = _NEVER_ENDS | {
+            word.rsplit(" ", 1)[-1][:-1].lower() for word in own if word.endswith(".")
+        }
+
+    def next_cut(self, text: str, complete: bool, first: bool) -> Cut | None:
+        """The first cut in `text` that the text decides, if any.
+
+        `complete`: the block ends where `text` ends; `first`: nothing was spoken yet, so the
+        first clause may go alone. A text that ends the block needs no cut: its end is one.
+        """
+        settings = self._settings
+        first_clause = first and settings.first_clause
+        last_sentence = None
+        for match in _BOUNDARY.finditer(text):
+            end = match.end()
+            if end > settings.max_segment_chars:
+                break
+            following = text[end:].lstrip()
+            if not following:
+                if complete:
+                    break
+                return None  # the next word decides
+            if match.group("clause"):
+                if not _may_split(text, match):
+                    continue
+                if first_clause and len(text[:end].split()) >= settings.first_clause_min_words:
+                    return Cut(end, "clause")
+                continue
+            if not self._ends_sentence(text[: match.start() + 1], following[0]):
+                continue
+            if first or len(text[:end].strip()) >= settings.min_segment_chars:
+                return Cut(end, "sentence")
+            last_sentence = end
+        if len(text) <= settings.max_segment_chars:
+            return None  # more text, or the block's end, decides
+        if last_sentence is not None:
+            return Cut(last_sentence, "sentence")
+        return self._forced_cut(text)
+
+    def _ends_sentence(self, before: str, next_char: str) -> bool:
+        """Whether the punctuation ending `before` ends a sentence, given the next character."""
+        if not before.endswith("."):
+            return True
+        word = _LAST_WORD.search(before[:-1])
+        token = word.group(1).lower().lstrip("(\"'*_¿¡«") if word else ""
+        if token in self._never_ends:
+            return False
+        if token in _BEFORE_NUMBER and next_char.isdigit():
+            return False
+        if token in _ENDS_BEFORE_CAPITAL or (_INITIALISM.fullmatch(token) and len(token) <= 5):
+            return next_char.isupper()
+        return True
+
+    def _forced_cut(self, text: str) -> Cut:
+        """No sentence end within the limit: split at the last clause, else at a space."""
+        window = text[: self._settings.max_segment_chars]
+        clauses = [
+            m.end()
+            for m in _BOUNDARY.finditer(window)
+            if m.group("clause") and _may_split(window, m)
+        ]
+        if clauses:
+            return Cut(clauses[-1], "clause")
+        space = window.rfind(" ")
+        return Cut(space if space > 0 else len(window), "clause")
+
+
+def _may_split(text: str, match: re.Match[str]) -> bool:
+    """Whether a clause mark may split here: not "November 23, 2026" or "1, 2, 3"."""
+    before = text[match.start() - 1 : match.start()]
+    return not (before.isdigit() and text[match.end() :].lstrip()[:1].isdigit())
