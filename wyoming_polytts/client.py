@@ -102,10 +102,10 @@ async def stream_reply(
         started = time.monotonic()
         reader = asyncio.create_task(_collect(client, started, SynthesizeStopped.is_type, timeout))
         await client.write_event(SynthesizeStart(voice=synth_voice, context=context).event())
-        for piece in fragments(text, fragment_chars):
+        for index, piece in enumerate(fragments(text, fragment_chars)):
+            if index and fragment_delay:
+                await asyncio.sleep(fragment_delay)  # the next fragment is still being written
             await client.write_event(SynthesizeChunk(text=piece).event())
-            if fragment_delay:
-                await asyncio.sleep(fragment_delay)
         await client.write_event(Synthesize(text=text, voice=synth_voice).event())
         await client.write_event(SynthesizeStop().event())
         return await reader
