@@ -131,7 +131,7 @@ def run_service_script(tmp_path: Path, script: Path, options: dict) -> list[str]
     stubs.mkdir()
     (stubs / "hostname").write_text("#!/bin/sh\necho local-polytts\n")
     server = stubs / "python3-server"
-    server.write_text('#!/bin/sh\nprintf "exec %s\\n" "$*" >> "$RECORD"\n')
+    server.write_text('#!/bin/sh\nprintf "python3 %s\\n" "$*" >> "$RECORD"\n')
     # The run script execs python3; bashio::config needs the real one
     real_python = subprocess.run(["sh", "-c", "command -v python3"], capture_output=True, text=True)
     (stubs / "python3").write_text(
@@ -152,6 +152,7 @@ def run_service_script(tmp_path: Path, script: Path, options: dict) -> list[str]
         "RECORD": str(record),
         "POLYTTS_DATA": str(tmp_path / "data"),
         "POLYTTS_SHARE": str(tmp_path / "share"),
+        "POLYTTS_OPTIONS": str(tmp_path / "options.json"),
     }
     (tmp_path / "data").mkdir()
     subprocess.run(["bash", str(script)], env=env, check=True, timeout=30)
@@ -164,14 +165,14 @@ def test_discovery_reports_the_add_on_uri(tmp_path: Path) -> None:
     assert recorded[1] == 'discovery wyoming {"uri": "tcp://local-polytts:10200"}'
 
 
-def test_run_starts_the_server_with_the_options(tmp_path: Path) -> None:
+def test_run_writes_the_config_then_starts_the_server(tmp_path: Path) -> None:
     options = {"voice": "bf_emma", "speed": 1.25, "cache_mb": 32, "log_level": "debug"}
     recorded = run_service_script(tmp_path, SERVICES / "polytts" / "run", options)
     data, share = tmp_path / "data", tmp_path / "share"
     assert recorded == [
-        f"exec -m wyoming_polytts --uri tcp://0.0.0.0:10200 --config {data}/polytts.yaml "
+        f"python3 -m wyoming_polytts.addon_options {tmp_path}/options.json {data}/polytts.yaml",
+        f"python3 -m wyoming_polytts --uri tcp://0.0.0.0:10200 --config {data}/polytts.yaml "
         f"--data-dir {data} --data-dir {share} --download-dir {data} "
-        "--voice bf_emma --speed 1.25 --debug"
+        "--voice bf_emma --speed 1.25 --debug",
     ]
-    assert load(data / "polytts.yaml") == {"cache": {"max_mb": 32}}
     assert share.is_dir()
