@@ -10,12 +10,10 @@ from functools import partial
 
 import pytest
 
-from wyoming_polytts.backend import Backend
-from wyoming_polytts.cache import PhraseCache
-from wyoming_polytts.config import Config
+from wyoming_polytts.__main__ import build_service
+from wyoming_polytts.config import CacheSettings, Config
 from wyoming_polytts.engines.base import Engine
 from wyoming_polytts.handler import TtsEventHandler
-from wyoming_polytts.scheduler import Scheduler
 from wyoming_polytts.service import TtsService
 
 
@@ -28,23 +26,12 @@ class RunningServer:
 
 @asynccontextmanager
 async def running_server(
-    engines: list[Engine], config: Config | None = None, cache_mb: int = 0
+    engines: list[Engine], config: Config | None = None
 ) -> AsyncIterator[RunningServer]:
-    """Serve `engines` on a free loopback port in this event loop."""
-    config = config or Config()
-    cache = PhraseCache(cache_mb * 1024 * 1024) if cache_mb else None
-    backends = [
-        Backend(
-            Scheduler(
-                engine,
-                workers=engine.concurrency,
-                max_replies=config.server.max_replies,
-                cache=cache,
-            )
-        )
-        for engine in engines
-    ]
-    service = TtsService(config, backends)
+    """Serve `engines` on a free loopback port in this event loop, without the phrase cache
+    (every request reaches the engine; tests/test_scheduler.py covers the cache)."""
+    config = dataclasses.replace(config or Config(), cache=CacheSettings(max_mb=0))
+    service = build_service(config, engines)
     service.start()
     server = await asyncio.start_server(
         lambda reader, writer: asyncio.ensure_future(

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import socket
 import sys
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
@@ -19,6 +20,7 @@ from .backend import Backend
 from .cache import PhraseCache
 from .config import Config, load_config, with_overrides
 from .engines import build_engines
+from .engines.base import Engine
 from .handler import TtsEventHandler
 from .scheduler import Scheduler
 from .service import TtsService
@@ -65,7 +67,8 @@ def configure(args: argparse.Namespace) -> Config:
     )
 
 
-def build_service(config: Config) -> TtsService:
+def build_service(config: Config, engines: Sequence[Engine] | None = None) -> TtsService:
+    """The engines the configuration enables (or those given), each behind its scheduler."""
     cache = PhraseCache(config.cache.max_mb * 1024 * 1024) if config.cache.max_mb else None
     backends = [
         Backend(
@@ -76,7 +79,7 @@ def build_service(config: Config) -> TtsService:
                 cache=cache,
             )
         )
-        for engine in build_engines(config)
+        for engine in (build_engines(config) if engines is None else engines)
     ]
     return TtsService(config, backends)
 
