@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from wyoming_polytts import __version__
+from wyoming_polytts.__main__ import parse_args
 
 REPO = Path(__file__).resolve().parent.parent
 ADDON = REPO / "addon"
@@ -32,18 +33,31 @@ def test_manifest_matches_the_supervisor_schema(manifest: str, schema: str) -> N
     jsonschema.validate(load(ADDON / f"{manifest}.yaml"), json.loads(schema_file.read_text()))
 
 
-def test_manifest_follows_the_add_on_linter_rules() -> None:
-    config = load(ADDON / "config.yaml")
-    properties = json.loads((SCHEMAS / "config.schema.json").read_text())["properties"]
+@pytest.mark.parametrize("manifest", ["config", "build"])
+def test_manifest_sets_no_key_to_its_default(manifest: str) -> None:
+    """The add-on linter rejects keys that only repeat the Supervisor's default."""
+    properties = json.loads((SCHEMAS / f"{manifest}.schema.json").read_text())["properties"]
     at_default = [
-        key for key, value in config.items() if properties[key].get("default", object()) == value
+        key
+        for key, value in load(ADDON / f"{manifest}.yaml").items()
+        if properties[key].get("default", object()) == value
     ]
     assert at_default == []
+
+
+def test_manifest_follows_the_add_on_linter_rules() -> None:
+    config = load(ADDON / "config.yaml")
     assert not DEPRECATED_ARCHES & set(config["arch"])
     assert "HEALTHCHECK" in (ADDON / "Dockerfile").read_text()
     assert "watchdog" not in config
     assert config["discovery"] == ["wyoming"]
     assert config["ports"] == {"10200/tcp": None}
+
+
+def test_dockerfile_default_base_is_the_amd64_build_image() -> None:
+    """Supervisor 2026.04 injects BUILD_FROM only with build.yaml: the default must match it."""
+    base = load(ADDON / "build.yaml")["build_from"]["amd64"]
+    assert f"ARG BUILD_FROM={base}\n" in (ADDON / "Dockerfile").read_text()
 
 
 def test_options_schema_and_translations_agree() -> None:
@@ -125,8 +139,11 @@ bashio::discovery() { record "discovery $1 $2"; }
 """
 
 
-def run_service_script(tmp_path: Path, script: Path, options: dict) -> list[str]:
-    """Run an s6 script under bash with stub bashio functions, hostname and server command."""
+def run_service_script(
+    tmp_path: Path, script: Path, options: dict, *args: str, wrapper: tuple[str, ...] = ()
+) -> list[str]:
+    """Run an s6 script under bash (inside `wrapper`) with stub bashio functions, hostname
+    and server command; return what the stubs recorded."""
     stubs = tmp_path / "bin"
     stubs.mkdir()
     (stubs / "hostname").write_text("#!/bin/sh\necho local-polytts\n")
@@ -155,7 +172,7 @@ def run_service_script(tmp_path: Path, script: Path, options: dict) -> list[str]
         "POLYTTS_OPTIONS": str(tmp_path / "options.json"),
     }
     (tmp_path / "data").mkdir()
-    subprocess.run(["bash", str(script)], env=env, check=True, timeout=30)
+    subprocess.run([*wrapper, "bash", str(script), *args], env=env, check=True, timeout=30)
     return record.read_text().splitlines()
 
 
@@ -175,4 +192,46 @@ def test_run_writes_the_config_then_starts_the_server(tmp_path: Path) -> None:
         f"--data-dir {data} --data-dir {share} --download-dir {data} "
         "--voice bf_emma --speed 1.25 --debug",
     ]
-    assert share.is_dir()
+    # /share is mounted read-only: the script must not create the folder it passes on
+    assert not share.exists()
+    # Every flag it passes is one the server's command line accepts
+    args = parse_args(recorded[1].split()[3:])
+    assert (args.data_dir, args.speed, args.debug) == ([str(data), str(share)], 1.25, True)
+
+
+# A private mount namespace gives the script its own /run, where the finish script writes
+# the container's exit code and calls s6's halt (here a stub that records that exit code).
+HALT_IN_PRIVATE_RUN = r"""
+mount -t tmpfs polytts-test /run
+mkdir -p /run/s6-linux-init-container-results /run/s6/basedir/bin
+printf '#!/bin/sh\necho "halt $(cat /run/s6-linux-init-container-results/exitcode)" >> "$RECORD"\n' \
+    > /run/s6/basedir/bin/halt
+chmod +x /run/s6/basedir/bin/halt
+exec "$@"
+"""
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "expected"),
+    [
+        ("1", ["log.warning PolyTTS stopped with exit code 1; halting the add-on", "halt 1"]),
+        ("0", ["log.info PolyTTS stopped; the service restarts"]),
+        # s6 reports 256 when it stopped the service with a signal (a restart, not a failure)
+        ("256", ["log.info PolyTTS stopped; the service restarts"]),
+    ],
+)
+def test_finish_halts_the_add_on_only_when_the_server_failed(
+    tmp_path: Path, exit_code: str, expected: list[str]
+) -> None:
+    wrapper = (
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        HALT_IN_PRIVATE_RUN,
+        "sh",
+    )
+    finish = SERVICES / "polytts" / "finish"
+    assert run_service_script(tmp_path, finish, {}, exit_code, wrapper=wrapper) == expected

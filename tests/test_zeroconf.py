@@ -6,8 +6,8 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,16 +42,19 @@ asyncio.run(main())
 """
 
 
-@pytest.fixture(name="namespace")
-def namespace_fixture() -> Iterator[str]:
-    """A network namespace with only a multicast-capable loopback, made and removed here."""
+@contextmanager
+def loopback_namespace(source: str | None) -> Iterator[str]:
+    """A network namespace of its own with only a multicast-capable loopback, made and
+    removed here. `source`: the multicast route's source address, which is what address
+    detection finds (None: a host with no address to advertise)."""
     name = f"polytts-test-{os.getpid()}"
+    route = ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"]
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
         for command in (
             ["ip", "link", "set", "lo", "up"],
             ["ip", "link", "set", "lo", "multicast", "on"],
-            ["ip", "route", "add", "224.0.0.0/4", "dev", "lo"],
+            route + (["src", source] if source else []),
         ):
             subprocess.run(["ip", "netns", "exec", name, *command], check=True)
         yield name
@@ -59,18 +62,20 @@ def namespace_fixture() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=True)
 
 
-def test_server_is_found_and_reached_through_zeroconf(namespace: str, tmp_path: Path) -> None:
+def in_namespace(namespace: str) -> list[str]:
+    return ["ip", "netns", "exec", namespace, sys.executable]
+
+
+def start_server(namespace: str, uri: str, tmp_path: Path) -> subprocess.Popen[str]:
     config = tmp_path / "config.yaml"
     config.write_text("kokoro:\n  enabled: false\n")  # discovery needs no model
-    port = free_port()
-    inside = ["ip", "netns", "exec", namespace, sys.executable]
-    server = subprocess.Popen(
+    return subprocess.Popen(
         [
-            *inside,
+            *in_namespace(namespace),
             "-m",
             "wyoming_polytts",
             "--uri",
-            f"tcp://127.0.0.1:{port}",
+            uri,
             "--config",
             str(config),
             "--zeroconf",
@@ -78,23 +83,42 @@ def test_server_is_found_and_reached_through_zeroconf(namespace: str, tmp_path: 
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        text=True,
     )
-    try:
-        time.sleep(0.5)
-        browsed = subprocess.run(
-            [*inside, "-c", BROWSER], capture_output=True, text=True, timeout=60
-        )
-        assert browsed.returncode == 0, browsed.stderr
-        found = json.loads(browsed.stdout)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    assert found == {
+
+
+# Served on 0.0.0.0 the server must advertise the detected address, never 0.0.0.0
+@pytest.mark.parametrize("bind", ["127.0.0.1", "0.0.0.0"])
+def test_server_is_found_and_reached_through_zeroconf(bind: str, tmp_path: Path) -> None:
+    port = free_port()
+    with loopback_namespace(source="127.0.0.1") as namespace:
+        server = start_server(namespace, f"tcp://{bind}:{port}", tmp_path)
+        try:
+            # No sleep: the browser waits up to 20 s for the announcement
+            browsed = subprocess.run(
+                [*in_namespace(namespace), "-c", BROWSER],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            server.terminate()
+            server_log, _ = server.communicate(timeout=10)
+    assert browsed.returncode == 0, f"{browsed.stderr}\nserver:\n{server_log}"
+    assert json.loads(browsed.stdout) == {
         "name": "kitchen-box._wyoming._tcp.local.",
         "address": "127.0.0.1",
         "port": port,
         "program": "polytts",
     }
+
+
+def test_server_with_no_address_to_advertise_stops(tmp_path: Path) -> None:
+    with loopback_namespace(source=None) as namespace:
+        server = start_server(namespace, f"tcp://0.0.0.0:{free_port()}", tmp_path)
+        server_log, _ = server.communicate(timeout=60)
+    assert server.returncode != 0
+    assert "found no network address to advertise" in server_log
 
 
 def test_a_bound_address_is_advertised_as_it_is() -> None:

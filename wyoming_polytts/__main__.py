@@ -139,8 +139,11 @@ def run(argv: list[str] | None = None) -> None:
         level=logging.DEBUG if config.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(config))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(config))
+    except ConfigError as err:  # found while starting, e.g. no address to advertise
+        sys.exit(f"wyoming-polytts: {err}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,10 @@ def check(uri: str, timeout: float, program: str | None) -> str | None:
     if parsed.scheme != "tcp" or not parsed.hostname or not parsed.port:
         return f"expected tcp://HOST:PORT, got {uri!r}"
     try:
-        info = asyncio.run(describe(parsed.hostname, parsed.port, timeout=timeout))
+        # The deadline covers connecting too: a wedged server may never accept
+        info = asyncio.run(
+            asyncio.wait_for(describe(parsed.hostname, parsed.port, timeout=timeout), timeout)
+        )
     except TimeoutError:
         return f"no Info from {uri} within {timeout} s"
     except OSError as err:
