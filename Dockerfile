@@ -13,11 +13,11 @@ COPY wyoming_polytts ./wyoming_polytts
 RUN pip install --no-cache-dir .
 
 USER 1000
-RUN if [ "${BAKE_MODELS}" = "1" ]; then python -m wyoming_polytts.models --download-dir /data; fi
+RUN if [ "${BAKE_MODELS}" = "1" ]; then python -m wyoming_polytts.engines.kokoro --download-dir /data; fi
 
 VOLUME /data
 EXPOSE 10200
 HEALTHCHECK --start-period=10m --interval=60s --timeout=10s \
-    CMD ["python", "-m", "wyoming_polytts.healthcheck"]
+    CMD ["python", "-m", "wyoming_polytts.server.healthcheck"]
 ENTRYPOINT ["python", "-m", "wyoming_polytts", "--uri", "tcp://0.0.0.0:10200", \
             "--data-dir", "/data", "--zeroconf"]

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import yaml
 
-from wyoming_polytts.client import Reply, stream_reply
-from wyoming_polytts.config import DEFAULT_DATA_DIR
-from wyoming_polytts.launcher import ServerProcess, free_port, start_server
-from wyoming_polytts.models import find_kokoro
+from wyoming_polytts.engines.kokoro.files import find_kokoro
+from wyoming_polytts.storage import DEFAULT_DATA_DIR
+from wyoming_polytts.testing.client import Reply, stream_reply
+from wyoming_polytts.testing.launcher import ServerProcess, free_port, start_server
 from wyoming_polytts.text import TextSettings, split_text
 from wyoming_polytts.text.english import normalize_english
 
@@ -204,10 +204,9 @@ def bench_clause_first(tmp: Path) -> list[Row]:
 
 def intelligibility(tmp: Path) -> tuple[int, float]:
     """Mean word error rate of Whisper base on the English corpus replies, as streamed."""
-    sys.path.insert(0, str(REPO))
-    from tests import asr
+    from wyoming_polytts.testing import asr
 
-    corpus = yaml.safe_load((REPO / "tests" / "text_corpus.yaml").read_text("utf-8"))
+    corpus = yaml.safe_load((REPO / "tests" / "text" / "corpus.yaml").read_text("utf-8"))
     english = [entry for entry in corpus if entry["lang"] == "en-US"][:INTELLIGIBILITY_REPLIES]
     model = asr.load_model()
     server = start_server(tmp)

@@ -13,12 +13,10 @@ import argparse
 import dataclasses
 import resource
 import statistics
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,11 +24,14 @@ import torch
 from numpy.typing import NDArray
 from transformers import CsmConfig, CsmForConditionalGeneration
 
-from wyoming_polytts.csm_settings import CsmSettings
 from wyoming_polytts.engines.base import SAMPLE_RATE, SynthesisRequest
-from wyoming_polytts.engines.csm import CsmEngine, frame_limit
+from wyoming_polytts.engines.csm.engine import CsmEngine, frame_limit
+from wyoming_polytts.engines.csm.prompt import Utterance
+from wyoming_polytts.engines.csm.settings import CsmSettings
+from wyoming_polytts.satellites.history import HistoryStore
+from wyoming_polytts.satellites.settings import ContextSettings
+from wyoming_polytts.testing.csm_tiny import build_tiny_csm, decode_once, tiny_processor
 
-REPO = Path(__file__).resolve().parent.parent
 DEFAULT_TEXT = "The living room is at twenty one degrees, and I have turned on the kitchen lights."
 
 
@@ -59,10 +60,6 @@ class Row:
 
 
 def build(tiny: bool, device: torch.device, dtype: torch.dtype) -> tuple[Any, Any]:
-    # the tests' builders: tests/ is a folder of the repository, not of the package
-    sys.path.insert(0, str(REPO))
-    from tests.csm_tiny import build_tiny_csm, tiny_processor
-
     if tiny:
         tiny_model, processor = build_tiny_csm()
         return tiny_model.to(device, dtype), processor
@@ -76,29 +73,29 @@ def build(tiny: bool, device: torch.device, dtype: torch.dtype) -> tuple[Any, An
     return model, tiny_processor()
 
 
-def speak(engine: CsmEngine, text: str, key: str) -> Iterator[NDArray[np.float32]]:
-    return engine.synthesize(SynthesisRequest(text, "csm_0", context_key=key), threading.Event())
+def speak(engine: CsmEngine, text: str) -> Iterator[NDArray[np.float32]]:
+    """No conversation: every request is comparable."""
+    return engine.synthesize(SynthesisRequest(text, "csm_0"), threading.Event())
 
 
-def streamed(engine: CsmEngine, text: str, key: str) -> Request:
+def streamed(engine: CsmEngine, text: str) -> Request:
     start = time.perf_counter()
     first, samples = 0.0, 0
-    for block in speak(engine, text, key):
+    for block in speak(engine, text):
         first = first or time.perf_counter() - start
         samples += len(block)
     return Request(first, time.perf_counter() - start, samples / SAMPLE_RATE)
 
 
-def one_shot(engine: CsmEngine, text: str, _key: str) -> Request:
+def one_shot(engine: CsmEngine, text: str) -> Request:
     """Generate every frame, then decode them in one call: audio only at the end."""
-    runtime = engine._runtime
-    assert runtime is not None
+    runtime = engine.runtime
     text_ids = runtime.text_ids(0, text)
     limit = frame_limit(text, len(text_ids), runtime.window, runtime.frame_rate)
     start = time.perf_counter()
     frames: list[Any] = []
     runtime.generate((), text_ids, limit, runtime.streamer(frames.append, lambda: False))
-    audio = runtime.decode_once(runtime.stack(frames)) if frames else np.zeros(0)
+    audio = decode_once(runtime, runtime.stack(frames)) if frames else np.zeros(0)
     seconds = time.perf_counter() - start
     return Request(seconds, seconds, len(audio) / SAMPLE_RATE)
 
@@ -106,12 +103,12 @@ def one_shot(engine: CsmEngine, text: str, _key: str) -> Request:
 def run(engine: CsmEngine, text: str, mode: str, clients: int) -> Row:
     measure = streamed if mode == "streamed" else one_shot
     results: list[Request] = []
-    cuda = engine._runtime is not None and engine._runtime.model.device.type == "cuda"
+    cuda = engine.runtime.model.device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     threads = [
-        threading.Thread(target=lambda key=key: results.append(measure(engine, text, key)))
-        for key in (f"{mode}-{clients}-{n}" for n in range(clients))  # no context: comparable
+        threading.Thread(target=lambda: results.append(measure(engine, text)))
+        for _ in range(clients)
     ]
     for thread in threads:
         thread.start()
@@ -126,10 +123,12 @@ def run(engine: CsmEngine, text: str, mode: str, clients: int) -> Row:
 
 def stream_error(engine: CsmEngine, text: str) -> float:
     """Largest difference between the streamed audio and one-shot decoding of its frames."""
-    audio = np.concatenate(list(speak(engine, text, "check")))
-    (turn,) = engine._history.turns("check")
-    assert engine._runtime is not None
-    return float(np.abs(audio - engine._runtime.decode_once(turn.codes)).max())
+    conversation = HistoryStore(ContextSettings()).open("check")
+    request = SynthesisRequest(text, "csm_0", conversation=conversation)
+    audio = np.concatenate(list(engine.synthesize(request, threading.Event())))
+    (blob,) = conversation.history(engine.name)
+    codes = Utterance.from_blob(blob).codes
+    return float(np.abs(audio - decode_once(engine.runtime, codes)).max())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -148,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         CsmSettings(), device=device.type, workers=max(args.concurrency), compile=args.compile
     )
     started = time.perf_counter()
-    engine = CsmEngine.from_components(model, processor, settings)
+    engine = CsmEngine(settings, components=lambda: (model, processor))
     engine.load()
     name = "tiny CSM" if args.tiny else "CSM-1B architecture, random weights"
     gpu = f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""

@@ -1,9 +1,8 @@
-"""The server's configuration: frozen dataclasses loaded from config.yaml, then the command line."""
+"""The server's configuration: the sections each part owns, from config.yaml and flags."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,66 +10,20 @@ from typing import Any
 
 import yaml
 
-from .csm_settings import CsmSettings
-from .routing_settings import (
+from .engines.csm.settings import CsmSettings
+from .engines.kokoro.settings import KokoroSettings
+from .engines.remote.settings import RemoteSettings, no_remotes
+from .reply.settings import CacheSettings, RoutingSettings, VoiceDefaults
+from .satellites.settings import (
     ContextSettings,
     HomeAssistantSettings,
-    RemoteSettings,
-    RoutingSettings,
     SatelliteProfile,
     no_profiles,
-    no_remotes,
 )
-from .settings import ConfigError, bounded, build
+from .schema import ConfigError, build
+from .server.settings import ServerSettings
+from .storage import ModelSettings
 from .text.settings import TextSettings
-
-DEFAULT_DATA_DIR = (
-    Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "wyoming-polytts"
-)
-"""Where models live when no --data-dir is given; `./scripts/run` fetches them there."""
-
-
-@dataclass(frozen=True)
-class ServerSettings:
-    uri: str = "tcp://0.0.0.0:10200"
-    zeroconf: str | None = None
-    """Advertise over zeroconf under this name (tcp URIs only); None turns it off."""
-    max_frame_bytes: int = bounded(1 << 20, 1024, 1 << 30)
-    """Largest header line, data block or payload a client may send."""
-    max_text_chars: int = bounded(20_000, 1, 1_000_000)
-    chunk_ms: int = bounded(100, 10, 1000)
-    """Duration of each audio-chunk sent to Home Assistant."""
-    max_replies: int = bounded(16, 1, 1000)
-    """Replies in progress per engine; one more gets a "busy" error instead of an endless queue."""
-
-
-@dataclass(frozen=True)
-class ModelSettings:
-    data_dirs: tuple[str, ...] = (str(DEFAULT_DATA_DIR),)
-    download_dir: str | None = None
-    """Where missing models are fetched to; the first data dir when unset."""
-
-
-@dataclass(frozen=True)
-class KokoroSettings:
-    enabled: bool = True
-    workers: int = bounded(1, 1, 32)
-    """Parallel onnxruntime sessions. One session on all cores speaks first soonest and uses
-    least memory; two single-threaded ones share 2 cores more fairly between rooms (README)."""
-    threads_per_worker: int = bounded(0, 0, 64)
-    """onnxruntime intra-op threads per session; 0 means one per physical core."""
-
-
-@dataclass(frozen=True)
-class CacheSettings:
-    max_mb: int = bounded(64, 0, 65536)
-    """Audio of recent phrases kept for instant repeats; 0 turns the cache off."""
-
-
-@dataclass(frozen=True)
-class VoiceDefaults:
-    voice: str = "af_heart"
-    speed: float = bounded(1.0, 0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -91,7 +44,7 @@ class Config:
 
     @property
     def download_dir(self) -> Path:
-        return Path(self.models.download_dir or self.models.data_dirs[0])
+        return self.models.download_path
 
 
 def load_config(path: Path | None) -> Config:

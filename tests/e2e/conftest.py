@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from wyoming_polytts.config import DEFAULT_DATA_DIR
-from wyoming_polytts.launcher import ServerProcess, start_server
-from wyoming_polytts.models import find_kokoro
+from wyoming_polytts.engines.kokoro.files import find_kokoro
+from wyoming_polytts.storage import DEFAULT_DATA_DIR
+from wyoming_polytts.testing.launcher import ServerProcess, start_server
 
 
 @pytest.fixture(name="kokoro_server", scope="session")

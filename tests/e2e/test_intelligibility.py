@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests import asr
-from wyoming_polytts.client import stream_reply
-from wyoming_polytts.launcher import ServerProcess
+from wyoming_polytts.testing import asr
+from wyoming_polytts.testing.client import stream_reply
+from wyoming_polytts.testing.launcher import ServerProcess
 from wyoming_polytts.text.english import normalize_english
 
 pytestmark = pytest.mark.e2e
 
-CORPUS = yaml.safe_load((Path(__file__).parent.parent / "text_corpus.yaml").read_text("utf-8"))
+CORPUS = yaml.safe_load((Path(__file__).parents[1] / "text" / "corpus.yaml").read_text("utf-8"))
 REPLIES = [
     "**Done.** The living room is now at 21.5 °C.",
     "Your tasks for today:\n\n1. Water the plants\n2. Take out the trash\n3. Call mom",

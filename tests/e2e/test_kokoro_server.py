@@ -7,8 +7,8 @@ import asyncio
 import numpy as np
 import pytest
 
-from wyoming_polytts.client import Reply, describe, stream_reply, synthesize_reply
-from wyoming_polytts.launcher import ServerProcess
+from wyoming_polytts.testing.client import Reply, describe, stream_reply, synthesize_reply
+from wyoming_polytts.testing.launcher import ServerProcess
 
 pytestmark = pytest.mark.e2e
 

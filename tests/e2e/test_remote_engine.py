@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.fakes import loaded_fake, wait_for
-from wyoming_polytts.client import stream_reply
-from wyoming_polytts.engines.wyoming_remote import WyomingRemoteEngine
-from wyoming_polytts.launcher import ServerProcess
-from wyoming_polytts.routing_settings import RemoteSettings
+from wyoming_polytts.engines.remote.engine import WyomingRemoteEngine
+from wyoming_polytts.engines.remote.settings import RemoteSettings
+from wyoming_polytts.testing.client import stream_reply
+from wyoming_polytts.testing.fake_engine import loaded_fake
+from wyoming_polytts.testing.launcher import ServerProcess
+from wyoming_polytts.testing.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 

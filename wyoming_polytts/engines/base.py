@@ -1,33 +1,40 @@
-"""The interface every synthesis engine implements.
+"""The interface every synthesis engine implements, and what it may know of a conversation.
 
 Engines know nothing about Wyoming: they turn one speakable segment of text into
-float32 mono audio. Their blocking methods run in the scheduler's worker threads.
+float32 mono audio. Their blocking methods run in the scheduler's worker threads. Each
+engine declares what only it knows (its voices and their languages, its speaking rate,
+whether its audio may be cached, whose model it is), so nothing outside `engines/` needs
+to name an engine.
 """
 
 from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-if TYPE_CHECKING:
-    from ..context import ConversationContext
-
 SAMPLE_RATE = 24000
 """Every engine speaks 24 kHz mono, so one reply can move between engines without a new format."""
 
+Audio = NDArray[np.float32]
+"""Mono samples at SAMPLE_RATE in [-1, 1]."""
 
-class SynthesisCancelled(Exception):
-    """Raised inside an engine when the request's cancel event is set."""
+Blob = Mapping[str, NDArray[np.generic]]
+"""An engine's data for one segment of a conversation: named numeric arrays (saved without
+pickle)."""
 
 
-class EngineUnavailable(Exception):
-    """The engine cannot serve requests (missing model, missing extra, failed load)."""
+@dataclass(frozen=True)
+class Credit:
+    """Who made a model, as Home Assistant shows it for a voice."""
+
+    name: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,22 @@ class EngineVoice:
     languages: tuple[str, ...]
     description: str
     engine: str
+    credit: Credit | None = None
+    """The model's makers; None: this project's."""
+
+
+class Conversation(Protocol):
+    """The history of the satellite a reply speaks for, as engines see it."""
+
+    @property
+    def key(self) -> str:
+        """Names the satellite (its context key)."""
+
+    def history(self, engine: str) -> tuple[Blob, ...]:
+        """`engine`'s data of earlier turns and of this reply so far, oldest first."""
+
+    def remember(self, engine: str, blob: Mapping[str, object]) -> None:
+        """Keep `engine`'s data of the segment just spoken (numeric arrays only)."""
 
 
 @dataclass(frozen=True)
@@ -47,9 +70,8 @@ class SynthesisRequest:
     text: str
     voice: str
     speed: float = 1.0
-    context_key: str = "default"
-    context: ConversationContext | None = field(default=None, compare=False)
-    """The satellite's history: earlier turns, and each engine's data of them to read back."""
+    conversation: Conversation | None = field(default=None, compare=False)
+    """The satellite's history; None speaks without one."""
 
 
 class Engine(ABC):
@@ -63,6 +85,8 @@ class Engine(ABC):
     concurrency: int = 1
     cacheable: bool = True
     """Same request, same audio: results may be reused from the phrase cache."""
+    chars_per_second: float = 14.0
+    """About how fast its voices speak at speed 1: tells when a segment will be needed."""
 
     @abstractmethod
     def voices(self) -> tuple[EngineVoice, ...]:
@@ -73,9 +97,7 @@ class Engine(ABC):
         """Load models and warm up once; raise EngineUnavailable when that is impossible."""
 
     @abstractmethod
-    def synthesize(
-        self, request: SynthesisRequest, cancel: threading.Event
-    ) -> Iterator[NDArray[np.float32]]:
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event) -> Iterator[Audio]:
         """Yield float32 mono blocks at SAMPLE_RATE; raise SynthesisCancelled once cancelled."""
 
     def close(self) -> None:  # noqa: B027 - optional hook with nothing to do by default

@@ -41,7 +41,7 @@ class Language:
     """Between the words of a decimal; '' where words are not spaced (Japanese)."""
 
 
-LANGUAGES: Mapping[str, Language] = {
+WORDS: Mapping[str, Language] = {
     "es": Language(
         "es",
         "punto",

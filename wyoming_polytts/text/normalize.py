@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 
 from .english import normalize_english
 from .language_rules import LanguageRules
-from .languages import LANGUAGES
+from .locale import Locale
 from .settings import TextSettings
 
 _EMOJI = re.compile(
@@ -33,18 +33,16 @@ _SPEAKABLE = re.compile(r"\w")
 class Normalizer:
     """What one voice should say for a piece of plain text; built once per reply."""
 
-    def __init__(self, settings: TextSettings, language: str) -> None:
+    def __init__(self, settings: TextSettings, locale: Locale) -> None:
         self._settings = settings
-        variant = language.replace("_", "-").lower()
-        base = variant.split("-", maxsplit=1)[0]
         self._lexicon = _lexicon(settings.lexicon)
         self._numbers: Callable[[str], str]
-        if base == "en":
-            british = variant in ("en-gb", "en-uk", "en-ie", "en-au", "en-nz")
+        if locale.english:
+            british = locale.british
             self._numbers = lambda text: normalize_english(text, british)
             self._dot, self._at = "dot", "at"
-        elif base in LANGUAGES:
-            rules = LanguageRules(LANGUAGES[base])
+        elif locale.words is not None:
+            rules = LanguageRules(locale.words)
             self._numbers = rules
             self._dot, self._at = rules.language.dot, rules.language.at
         else:

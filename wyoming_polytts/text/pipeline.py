@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from .locale import Locale
 from .markdown import render_inline
 from .normalize import Normalizer
-from .segmenter import Piece, Segmenter
+from .segment import Pause, Segment
+from .segmenter import Segmenter
 from .settings import TextSettings
 
 
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    """Normalized, speakable plain text; never empty."""
-    pause_after: float
-    """Seconds of silence after it."""
-
-
 class TextPipeline:
-    """Feed the reply's fragments as they arrive; take the segments they complete."""
+    """Feed the reply's fragments as they arrive; take the speakable segments they complete
+    (normalized plain text, never empty)."""
 
     def __init__(self, settings: TextSettings, language: str) -> None:
         self._settings = settings
-        self._segmenter = Segmenter(settings, language)
-        self._normalize = Normalizer(settings, language)
-        self._cjk = language.lower().startswith(("ja", "zh"))
+        self._locale = locale = Locale.of(language)
+        self._segmenter = Segmenter(settings, locale)
+        self._normalize = Normalizer(settings, locale)
 
     def feed(self, chunk: str) -> list[Segment]:
         return self._speakable(self._segmenter.feed(chunk))
@@ -33,15 +26,19 @@ class TextPipeline:
     def finish(self) -> list[Segment]:
         return self._speakable(self._segmenter.finish())
 
-    def _speakable(self, pieces: list[Piece]) -> list[Segment]:
+    def pause_after(self, segment: Segment) -> float:
+        """Seconds of silence after `segment`."""
+        return self._settings.pauses.after(segment.pause)
+
+    def _speakable(self, cuts: list[Segment]) -> list[Segment]:
         segments = []
-        for piece in pieces:
-            text = self._normalize(render_inline(piece.text))
-            if text and piece.pause in ("item", "paragraph") and text[-1].isalnum():
+        for cut in cuts:
+            text = self._normalize(render_inline(cut.text))
+            if text and cut.pause in (Pause.ITEM, Pause.PARAGRAPH) and text[-1].isalnum():
                 # A list item or heading ends like a sentence, not mid-thought
-                text += "。" if self._cjk else "."
+                text += "。" if self._locale.cjk else "."
             if text:
-                segments.append(Segment(text, getattr(self._settings.pauses, piece.pause)))
+                segments.append(Segment(text, cut.pause))
         return segments
 
 

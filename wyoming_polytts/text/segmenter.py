@@ -1,4 +1,4 @@
-"""Cut streamed markdown into speakable pieces as early as the text allows.
+"""Cut streamed markdown into speakable segments as early as the text allows.
 
 markdown-it finds the blocks; it parses again only when a line completes (or when the
 line still arriving has shown enough of itself to tell its block), and only from the
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 
+from .locale import Locale
 from .markdown import Block, BlockKind, blocks, is_pipe_row, without_stray_pipes
+from .segment import Pause, Segment
 from .sentences import SentenceSplitter
 from .settings import TextSettings
 
@@ -26,29 +27,20 @@ _UNDECIDED_STARTS = ("<", "[")
 _RULE_CHARS = frozenset("-=*_ \t")
 """A line of only these may still turn out a rule or a setext heading's underline."""
 _PAUSES = {
-    BlockKind.PARAGRAPH: "paragraph",
-    BlockKind.HEADING: "paragraph",
-    BlockKind.CODE: "paragraph",
-    BlockKind.ITEM: "item",
-    BlockKind.TABLE_ROW: "item",
+    BlockKind.PARAGRAPH: Pause.PARAGRAPH,
+    BlockKind.HEADING: Pause.PARAGRAPH,
+    BlockKind.CODE: Pause.PARAGRAPH,
+    BlockKind.ITEM: Pause.ITEM,
+    BlockKind.TABLE_ROW: Pause.ITEM,
 }
 
 
-@dataclass(frozen=True)
-class Piece:
-    """A cut of a block's text, before inline markup and normalization."""
-
-    text: str
-    pause: str
-    """clause, sentence, item or paragraph."""
-
-
 class Segmenter:
-    """Feed text fragments; get the pieces they complete."""
+    """Feed text fragments; get the segments they complete (inline markdown, unnormalized)."""
 
-    def __init__(self, settings: TextSettings, language: str) -> None:
+    def __init__(self, settings: TextSettings, locale: Locale) -> None:
         self._settings = settings
-        self._splitter = SentenceSplitter(settings, language)
+        self._splitter = SentenceSplitter(settings, locale)
         self._lines: list[str] = []
         """Complete lines from line `_base` on."""
         self._base = 0
@@ -68,7 +60,7 @@ class Segmenter:
         """Characters of that block's text already spoken."""
         self._spoke = False
 
-    def feed(self, text: str) -> list[Piece]:
+    def feed(self, text: str) -> list[Segment]:
         *complete, partial = (self._partial + text.replace("\r", "")).split("\n")
         self._partial = without_stray_pipes(partial)
         if complete:
@@ -78,7 +70,7 @@ class Segmenter:
             self._update()
         return self._speak(final=False)
 
-    def finish(self) -> list[Piece]:
+    def finish(self) -> list[Segment]:
         self._parse(final=True)
         return self._speak(final=True)
 
@@ -162,8 +154,8 @@ class Segmenter:
         self._partial_seen, self._tail = tail is not None, tail
         return True
 
-    def _speak(self, final: bool) -> list[Piece]:
-        pieces: list[Piece] = []
+    def _speak(self, final: bool) -> list[Segment]:
+        pieces: list[Segment] = []
         for index, block in enumerate(self._blocks):
             if block.end <= self._current:
                 continue
@@ -183,26 +175,26 @@ class Segmenter:
         self._trim()
         return pieces
 
-    def _cut(self, block: Block, text: str, closed: bool) -> list[Piece]:
+    def _cut(self, block: Block, text: str, closed: bool) -> list[Segment]:
         pause = _PAUSES[block.kind]
         if block.kind is BlockKind.CODE:
             announce = closed and self._settings.code_blocks == "announce"
             return self._spoken(self._settings.code_block_text if announce else "", pause)
         if block.kind is BlockKind.TABLE_ROW:
             return self._spoken(text if closed else "", pause)
-        pieces: list[Piece] = []
+        pieces: list[Segment] = []
         while cut := self._splitter.next_cut(text[self._offset :], closed, not self._spoke):
-            start, self._offset = self._offset, self._offset + cut.end
-            pieces += self._spoken(text[start : self._offset], cut.pause)
+            self._offset += len(cut.text)
+            pieces += self._spoken(cut.text, cut.pause)
         if closed:
             pieces += self._spoken(text[self._offset :], pause)
         return pieces
 
-    def _spoken(self, text: str, pause: str) -> list[Piece]:
+    def _spoken(self, text: str, pause: Pause) -> list[Segment]:
         if not text.strip():
             return []
         self._spoke = True
-        return [Piece(text.strip(), pause)]
+        return [Segment(text.strip(), pause)]
 
     def _trim(self) -> None:
         """Forget lines before the top-level block that holds the first unspoken one."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from .languages import LANGUAGES
+from .locale import Locale
+from .segment import Pause, Segment
 from .settings import TextSettings
 
 _BOUNDARY = re.compile(
@@ -40,29 +40,19 @@ _INITIALISM = re.compile(r"(?:[a-z]\.)*[a-z]")
 _LAST_WORD = re.compile(r"(\S+)$")
 
 
-@dataclass(frozen=True)
-class Cut:
-    end: int
-    """Characters of the text before the cut."""
-    pause: str
-    """clause or sentence."""
-
-
 class SentenceSplitter:
     """Finds the next cut in a block's text, given how much of it has arrived."""
 
-    def __init__(self, settings: TextSettings, language: str) -> None:
+    def __init__(self, settings: TextSettings, locale: Locale) -> None:
         self._settings = settings
-        base = language.replace("_", "-").split("-", maxsplit=1)[0].lower()
-        language_rules = LANGUAGES.get(base)
-        own = language_rules.abbreviations if language_rules else {}
+        own = locale.words.abbreviations if locale.words else {}
         # "Sra. López", "p. ej. esto": the word before the full stop, as the splitter sees it
         self._never_ends = _NEVER_ENDS | {
             word.rsplit(" ", 1)[-1][:-1].lower() for word in own if word.endswith(".")
         }
 
-    def next_cut(self, text: str, complete: bool, first: bool) -> Cut | None:
-        """The first cut in `text` that the text decides, if any.
+    def next_cut(self, text: str, complete: bool, first: bool) -> Segment | None:
+        """The first cut in `text` that the text decides, if any: the text before it, as is.
 
         `complete`: the block ends where `text` ends; `first`: nothing was spoken yet, so the
         first clause may go alone. A text that ends the block needs no cut: its end is one.
@@ -83,17 +73,17 @@ class SentenceSplitter:
                 if not _may_split(text, match):
                     continue
                 if first_clause and len(text[:end].split()) >= settings.first_clause_min_words:
-                    return Cut(end, "clause")
+                    return Segment(text[:end], Pause.CLAUSE)
                 continue
             if not self._ends_sentence(text[: match.start() + 1], following[0]):
                 continue
             if first or len(text[:end].strip()) >= settings.min_segment_chars:
-                return Cut(end, "sentence")
+                return Segment(text[:end], Pause.SENTENCE)
             last_sentence = end
         if len(text) <= settings.max_segment_chars:
             return None  # more text, or the block's end, decides
         if last_sentence is not None:
-            return Cut(last_sentence, "sentence")
+            return Segment(text[:last_sentence], Pause.SENTENCE)
         return self._forced_cut(text)
 
     def _ends_sentence(self, before: str, next_char: str) -> bool:
@@ -110,7 +100,7 @@ class SentenceSplitter:
             return next_char.isupper()
         return True
 
-    def _forced_cut(self, text: str) -> Cut:
+    def _forced_cut(self, text: str) -> Segment:
         """No sentence end within the limit: split at the last clause, else at a space."""
         window = text[: self._settings.max_segment_chars]
         clauses = [
@@ -119,9 +109,9 @@ class SentenceSplitter:
             if m.group("clause") and _may_split(window, m)
         ]
         if clauses:
-            return Cut(clauses[-1], "clause")
+            return Segment(window[: clauses[-1]], Pause.CLAUSE)
         space = window.rfind(" ")
-        return Cut(space if space > 0 else len(window), "clause")
+        return Segment(window[: space if space > 0 else len(window)], Pause.CLAUSE)
 
 
 def _may_split(text: str, match: re.Match[str]) -> bool:

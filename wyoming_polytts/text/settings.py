@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..settings import bounded, choice
+from ..schema import bounded, choice
+from .segment import Pause
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,10 @@ class Pauses:
     item: float = bounded(0.35, 0.0, 3.0)
     """After a list item, table row or heading."""
     paragraph: float = bounded(0.5, 0.0, 3.0)
+
+    def after(self, pause: Pause) -> float:
+        seconds: float = getattr(self, pause.value)
+        return seconds
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,65 @@
+"""The example config.yaml at the repository root is valid and shows three satellites."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from wyoming_polytts.config import Config, load_config
+from wyoming_polytts.schema import ConfigError, build
+
+EXAMPLE = Path(__file__).parents[2] / "config.yaml"
+
+
+def test_example_config_loads() -> None:
+    config = load_config(EXAMPLE)
+    assert set(config.satellites) == {"kitchen", "bedroom", "office"}
+    assert config.satellites["kitchen"].conversational_voice == "csm_0"
+    assert config.satellites["bedroom"].quality == "fast"
+    assert config.routing.quality == "auto"
+    assert not config.home_assistant.enabled
+
+
+def test_example_config_states_the_defaults() -> None:
+    """Apart from the satellites, every value it shows is the default."""
+    config = load_config(EXAMPLE)
+    defaults = Config()
+    for section in ("routing", "context", "home_assistant", "remotes", "server", "cache"):
+        assert getattr(config, section) == getattr(defaults, section), section
+
+
+def test_commented_remote_is_valid_when_enabled() -> None:
+    lines = EXAMPLE.read_text().splitlines()
+    start = lines.index("remotes: {}")
+    remote = ["remotes:"] + [line[1:] for line in lines[start + 1 :] if line.startswith("#  ")]
+    config = build(Config, yaml.safe_load("\n".join(remote)))
+    assert config.remotes["gpu_box"].conversational
+    assert config.remotes["gpu_box"].voices == ("csm_0", "csm_1")
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "key"),
+    [
+        ("satellites", {"kitchen": {"quality": "best"}}, "satellites.kitchen.quality"),
+        ("satellites", {"kitchen": {"speed": 3}}, "satellites.kitchen.speed"),
+        ("routing", {"circuit": {"failures": 0}}, "routing.circuit.failures"),
+        ("context", {"idle_timeout": "5m"}, "context.idle_timeout"),
+        ("home_assistant", {"tokn": "x"}, "home_assistant"),
+        ("remotes", {"gpu": {"uri": "http://gpu:10200"}}, "remotes"),
+    ],
+)
+def test_invalid_values_name_their_key(tmp_path: Path, section, value, key) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({section: value}))
+    with pytest.raises(ConfigError, match=re.escape(f"'{key}")):
+        load_config(path)
+
+
+def test_sections_are_frozen() -> None:
+    config = load_config(EXAMPLE)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.routing.quality = "fast"  # type: ignore[misc]

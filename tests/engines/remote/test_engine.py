@@ -1,0 +1,180 @@
+"""A remote Wyoming server as an engine: two server instances talking over TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import numpy as np
+import pytest
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.event import async_read_event, async_write_event
+from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
+from wyoming.tts import Synthesize
+
+from wyoming_polytts.engines.base import SAMPLE_RATE, SynthesisRequest
+from wyoming_polytts.engines.errors import EngineUnavailable
+from wyoming_polytts.engines.remote.engine import RemoteFailed, WyomingRemoteEngine
+from wyoming_polytts.engines.remote.settings import RemoteSettings
+from wyoming_polytts.reply.router import EngineState
+from wyoming_polytts.testing.client import describe, stream_reply
+from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
+from wyoming_polytts.testing.in_process import RunningServer
+from wyoming_polytts.testing.launcher import free_port
+from wyoming_polytts.testing.waiting import wait_for
+
+HOME = "testhome"
+
+
+def remote_csm(**kwargs: object) -> FakeEngine:
+    engine = FakeEngine(name="csm", voice_names=("csm_0", "csm_1"), **kwargs)  # type: ignore[arg-type]
+    engine.cacheable = False
+    engine.loaded.set()
+    return engine
+
+
+def remote_engine(port: int, **settings: object) -> WyomingRemoteEngine:
+    options = {"uri": f"tcp://127.0.0.1:{port}", "home": HOME, "conversational": True}
+    return WyomingRemoteEngine("gpu", RemoteSettings(**{**options, **settings}))  # type: ignore[arg-type]
+
+
+async def ready(server: RunningServer) -> None:
+    """Until the front has described the remote (auto mode does not wait for it)."""
+    await wait_for(lambda: server.service.engine_statuses()["gpu"].state is EngineState.READY)
+
+
+def samples(text: str) -> int:
+    return round(len(text) * SECONDS_PER_CHAR * SAMPLE_RATE)
+
+
+async def test_front_server_speaks_through_the_remote_server(serve) -> None:
+    upstream = remote_csm()
+    async with serve([upstream]) as remote:
+        gpu = remote_engine(remote.port, voices=("csm_0",))
+        async with serve([gpu, loaded_fake()]) as front:
+            await ready(front)
+            info = await describe(front.host, front.port)
+            reply = await stream_reply(
+                front.host, front.port, "Hello from the GPU box. It works.", voice="gpu.csm_0"
+            )
+    voices = {voice.name: voice.languages for voice in info.tts[0].voices}
+    assert voices["gpu.csm_0"] == ["en-US"]
+    assert "gpu.csm_1" not in voices  # not listed in the remote's settings
+    assert reply.error is None and reply.types.count("audio-start") == 1
+    assert {r.voice for r in upstream.requests} == {"csm_0"}
+    # The front's context key reaches the remote, kept apart per home
+    assert {r.conversation.key for r in upstream.requests} == {f"{HOME}/default"}
+    speech = sum(samples(r.text) for r in upstream.requests)
+    assert speech <= len(reply.audio) // 2 <= speech + len(upstream.requests) * SAMPLE_RATE
+
+
+async def test_remote_failure_falls_back_mid_reply(serve) -> None:
+    upstream = remote_csm(fail_on="second")
+    kokoro = loaded_fake()
+    async with serve([upstream]) as remote:
+        gpu = remote_engine(remote.port)
+        async with serve([gpu, kokoro]) as front:
+            await ready(front)
+            reply = await stream_reply(
+                front.host,
+                front.port,
+                "The first sentence is fine and long enough. The second sentence fails there.",
+                voice="gpu.csm_0",
+            )
+    assert reply.error is None and reply.types.count("audio-start") == 1
+    assert reply.types[-2:] == ["audio-stop", "synthesize-stopped"]
+    assert [r.text for r in kokoro.requests] == ["The second sentence fails there."]
+
+
+async def test_an_unreachable_remote_fails_fast_and_comes_back(serve) -> None:
+    port = free_port()
+    gpu = remote_engine(port, voices=("csm_0",))
+    await asyncio.to_thread(gpu.refresh)
+    # Listed voices stay requestable while the remote is away
+    assert [v.name for v in gpu.voices()] == ["gpu.csm_0"]
+    request = SynthesisRequest("Hello.", "gpu.csm_0")
+    with pytest.raises(EngineUnavailable, match="unreachable"):
+        list(gpu.synthesize(request, threading.Event()))
+    kokoro = loaded_fake()
+    async with serve([gpu, kokoro]) as front:
+        await ready(front)
+        reply = await stream_reply(front.host, front.port, "Hello.", voice="gpu.csm_0")
+        assert reply.error is None and [r.text for r in kokoro.requests] == ["Hello."]
+    # The remote comes up: the next Describe finds it, and it speaks again
+    async with tone_server(rate=SAMPLE_RATE, seconds=0.25, port=port, voice="csm_0"):
+        await asyncio.to_thread(gpu.refresh)
+        blocks = await asyncio.to_thread(list, gpu.synthesize(request, threading.Event()))
+    assert sum(len(block) for block in blocks) == SAMPLE_RATE // 4
+
+
+@asynccontextmanager
+async def tone_server(
+    rate: int, seconds: float, port: int = 0, voice: str = "lessac"
+) -> AsyncIterator[int]:
+    """A minimal Wyoming TTS server (like Piper) that answers `synthesize` with a tone."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (event := await async_read_event(reader)) is not None:
+            if Describe.is_type(event.type):
+                offered = TtsVoice(
+                    name=voice,
+                    description="Piper lessac",
+                    attribution=Attribution("x", "y"),
+                    installed=True,
+                    version="1",
+                    languages=["en_US"],
+                )
+                program = TtsProgram(
+                    name="piper",
+                    description="piper",
+                    attribution=Attribution("x", "y"),
+                    installed=True,
+                    version="1",
+                    voices=[offered],
+                )
+                await async_write_event(Info(tts=[program]).event(), writer)
+            elif Synthesize.is_type(event.type):
+                tone = (np.sin(np.arange(int(rate * seconds)) * 0.05) * 8000).astype("<i2")
+                await async_write_event(AudioStart(rate, 2, 1).event(), writer)
+                for part in np.array_split(tone, 4):
+                    chunk = AudioChunk(rate=rate, width=2, channels=1, audio=part.tobytes())
+                    await async_write_event(chunk.event(), writer)
+                await async_write_event(AudioStop().event(), writer)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        server.close()
+
+
+async def test_other_rates_are_converted_to_24_khz() -> None:
+    async with tone_server(rate=16000, seconds=0.5) as port:
+        piper = remote_engine(port, prefix="", conversational=False)
+        await asyncio.to_thread(piper.load)
+        try:
+            assert [(v.name, v.languages) for v in piper.voices()] == [("lessac", ("en_US",))]
+            request = SynthesisRequest("Hello.", "lessac")
+            blocks = await asyncio.to_thread(list, piper.synthesize(request, threading.Event()))
+        finally:
+            piper.close()
+    audio = np.concatenate(blocks)
+    assert audio.dtype == np.float32
+    assert abs(len(audio) - SAMPLE_RATE // 2) <= 4
+    assert 0.2 < np.abs(audio).max() < 0.3  # 8000 / 32768
+    assert piper.cacheable
+
+
+async def test_an_error_event_from_the_remote_is_a_failure(serve) -> None:
+    async with serve([remote_csm(fail_on="boom")]) as remote:
+        gpu = remote_engine(remote.port)
+        await asyncio.to_thread(gpu.load)
+        try:
+            request = SynthesisRequest("boom", "gpu.csm_0")
+            with pytest.raises(RemoteFailed, match="boom"):
+                await asyncio.to_thread(list, gpu.synthesize(request, threading.Event()))
+        finally:
+            gpu.close()

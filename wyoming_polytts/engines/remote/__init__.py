@@ -1,0 +1,1 @@
+"""Another Wyoming TTS server as an engine."""

@@ -1,0 +1,222 @@
+"""What the connections share: engines, their health, voices, satellites' history.
+
+Opening a reply: resolve the satellite (context key), plan the engines (router), open
+that satellite's conversation, and start a session with the plan's lanes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Iterable, Mapping
+from typing import Any
+
+from wyoming.tts import SynthesizeVoice
+
+from ..config import Config
+from ..engines.base import EngineVoice
+from ..satellites.ha_channel import HomeAssistantChannel, channel_endpoint
+from ..satellites.history import HistoryStore
+from ..satellites.history_file import HistoryFile
+from ..satellites.keys import resolve_context
+from ..satellites.settings import QUALITIES
+from ..text import TextPipeline
+from .audio import AudioSink
+from .backend import Backend
+from .circuit import HealthBoard
+from .router import (
+    EngineState,
+    EngineStatus,
+    RouteRequest,
+    UnknownVoice,
+    plan_reply,
+    profile_voice,
+)
+from .session import Lane, ReplyFailed, ReplySession
+
+_LOGGER = logging.getLogger(__name__)
+
+HISTORY_FILE = "context.npz"
+
+
+class TtsService:
+    """Opens replies on the right engines; answers Describe."""
+
+    def __init__(
+        self,
+        config: Config,
+        backends: Iterable[Backend],
+        dormant: Iterable[EngineVoice] = (),
+    ) -> None:
+        """`dormant`: voices of engines that are off (requests for them fall back)."""
+        self.config = config
+        self._backends = {backend.engine.name: backend for backend in backends}
+        self.dormant_voices = tuple(dormant)
+        self.health = HealthBoard(config.routing.circuit)
+        self.history = HistoryStore(config.context, on_commit=self._history_changed)
+        self._history_file = (
+            HistoryFile(self.history, config.download_dir / HISTORY_FILE, config.context.save_delay)
+            if config.context.persist
+            else None
+        )
+        endpoint = channel_endpoint(config.home_assistant)
+        self.channel = (
+            HomeAssistantChannel(config.home_assistant, *endpoint)
+            if config.home_assistant.enabled and endpoint
+            else None
+        )
+        if config.home_assistant.enabled and not endpoint:
+            _LOGGER.error(
+                "home_assistant is enabled but has no url and token (nor $SUPERVISOR_TOKEN)"
+            )
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        for backend in self._backends.values():
+            backend.start_loading()
+        if self._history_file is not None:
+            self._history_file.load()
+        if self.channel is not None:
+            self._spawn(self.channel.run())
+        self._warn_about_profiles()
+
+    def stop(self) -> None:
+        for backend in self._backends.values():
+            backend.stop()
+        for task in self._tasks:
+            task.cancel()
+        if self._history_file is not None:
+            self._history_file.close()
+
+    def _history_changed(self) -> None:
+        if self._history_file is not None:
+            self._history_file.save_soon()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def voices(self, *, include_failed: bool = False) -> Mapping[str, EngineVoice]:
+        """Voices of the engines that are loading or loaded; a failed engine's are hidden."""
+        return {
+            voice.name: voice
+            for backend in self._backends.values()
+            if include_failed or not backend.failed
+            for voice in backend.engine.voices()
+        }
+
+    def known_voices(self) -> Mapping[str, EngineVoice]:
+        """Every voice a request may name: also those of failed and dormant engines."""
+        return {**{v.name: v for v in self.dormant_voices}, **self.voices(include_failed=True)}
+
+    def profile_voices(self) -> list[EngineVoice]:
+        """The satellite profiles, as Info lists them."""
+        known = self.known_voices()
+        return [
+            profile_voice(name, profile, known, self.config.defaults.voice)
+            for name, profile in self.config.satellites.items()
+        ]
+
+    def listed_voices(self) -> list[EngineVoice]:
+        """What Info lists: the engines' voices and the satellite profiles (which win a name)."""
+        profiles = self.profile_voices()
+        names = {voice.name for voice in profiles}
+        engine_voices = [v for v in self.voices().values() if v.name not in names]
+        return [*engine_voices, *profiles]
+
+    def engine_statuses(self) -> dict[str, EngineStatus]:
+        statuses = {}
+        for name, backend in self._backends.items():
+            if backend.failed:
+                state = EngineState.FAILED
+            elif not self.health[name].available():
+                state = EngineState.OPEN
+            else:
+                state = EngineState.READY if backend.ready else EngineState.LOADING
+            # An engine whose speech depends on the conversation is what "conversational" wants
+            statuses[name] = EngineStatus(state, conversational=not backend.engine.cacheable)
+        return statuses
+
+    def open_reply(
+        self,
+        voice: SynthesizeVoice | None,
+        context: Mapping[str, Any] | None,
+        sink: AudioSink,
+        *,
+        text_length: int | None = None,
+    ) -> ReplySession:
+        """Start a reply; raises ReplyFailed for an unknown voice or when too busy.
+
+        `text_length`: the length of a one-shot text (None while streaming).
+        """
+        name = voice.name if voice else None
+        resolved = resolve_context(
+            event_context=context,
+            voice=name,
+            satellite=self.channel.current() if self.channel else None,
+            profiles=self.config.satellites,
+            default_key=self.config.context.default_key,
+        )
+        # A client may ask for a quality mode in the context; Home Assistant never does
+        quality = (context or {}).get("quality")
+        try:
+            plan = plan_reply(
+                RouteRequest(
+                    name,
+                    resolved.key,
+                    quality=quality if quality in QUALITIES else None,
+                    text_length=text_length,
+                ),
+                voices=self.known_voices(),
+                engines=self.engine_statuses(),
+                routing=self.config.routing,
+                default_voice=self.config.defaults.voice,
+                default_speed=self.config.defaults.speed,
+                profiles=self.config.satellites,
+            )
+        except UnknownVoice as err:
+            offered = sorted(v.name for v in (*self.voices().values(), *self.profile_voices()))
+            raise ReplyFailed(
+                "unknown-voice",
+                f"voice {err} is not available; send Describe to list the voices "
+                f"(for example: {', '.join(offered[:5])})",
+            ) from err
+        for note in plan.notes:
+            _LOGGER.info("Reply for %s: %s", resolved.key, note)
+        if plan.engine not in self._backends:
+            raise ReplyFailed(
+                "engine-unavailable",
+                f"voice {plan.voice} needs {plan.engine}, which is not running here, "
+                "and no fallback voice can speak (see routing.fallback_voice)",
+            )
+        _LOGGER.debug("Reply for %s (%s): %s", resolved.key, resolved.source, plan)
+        lanes = [Lane(route, self._backends[route.engine]) for route in plan.routes]
+        session = ReplySession(
+            lanes=lanes,
+            plan=plan,
+            pipeline=TextPipeline(self.config.text, plan.language),
+            sink=sink,
+            conversation=self.history.open(
+                resolved.key, conversation_id=resolved.conversation_id, user_text=resolved.user_text
+            ),
+            health=self.health,
+            first_audio_timeout=self.config.routing.first_audio_timeout,
+            retry_pause=self.config.routing.retry_pause,
+        )
+        self.health[plan.engine].begin()
+        return session
+
+    def _warn_about_profiles(self) -> None:
+        known = self.known_voices()
+        for name, profile in self.config.satellites.items():
+            if name in known:
+                _LOGGER.warning("Satellite profile %s hides the voice of the same name", name)
+            for voice in (profile.voice, profile.conversational_voice):
+                if voice and voice not in known:
+                    _LOGGER.warning(
+                        "Satellite profile %s: voice %s is not offered (yet); "
+                        "its replies use the fallback voice",
+                        name,
+                        voice,
+                    )

@@ -1,0 +1,48 @@
+"""The sections that shape a reply: `defaults:`, `routing:` and `cache:`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..satellites.settings import QUALITIES
+from ..schema import bounded, choice
+
+
+@dataclass(frozen=True)
+class VoiceDefaults:
+    voice: str = "af_heart"
+    speed: float = bounded(1.0, 0.5, 2.0)
+
+
+@dataclass(frozen=True)
+class CircuitSettings:
+    failures: int = bounded(3, 1, 100)
+    """Failures within `window` seconds that open an engine's circuit."""
+    window: float = bounded(60.0, 1.0, 3600.0)
+    cooldown: float = bounded(30.0, 1.0, 3600.0)
+    """Seconds an open circuit sends requests straight to the fallback; then one reply probes."""
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    quality: str = choice("auto", *QUALITIES)
+    """fast: Kokoro; conversational: CSM when healthy (waits while it loads); auto: CSM
+    when it is loaded and healthy, else Kokoro."""
+    fallback_voice: str | None = None
+    """The voice that speaks when a voice's engine is missing or failing; unset: defaults.voice."""
+    conversational_voice: str | None = None
+    """The conversational voice for requests that name no voice, in conversational/auto mode."""
+    first_audio_timeout: float = bounded(8.0, 0.5, 600.0)
+    """Seconds an engine may keep the listener waiting for a segment's audio before the
+    fallback takes over (only where a fallback on another engine exists)."""
+    retry_pause: float = bounded(0.2, 0.0, 3.0)
+    """Silence between a segment cut off by a failing engine and its repetition by the next."""
+    auto_max_chars: int = bounded(400, 0, 1_000_000)
+    """In auto mode, one-shot texts longer than this go to the fast engine; 0: no limit."""
+    circuit: CircuitSettings = field(default_factory=CircuitSettings)
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    max_mb: int = bounded(64, 0, 65536)
+    """Audio of recent phrases kept for instant repeats; 0 turns the cache off."""

@@ -1,0 +1,247 @@
+"""The optional Home Assistant side channel: which satellite is replying right now.
+
+A websocket client of Home Assistant's API (a long-lived token, or in the add-on the
+Supervisor's token): it follows `assist_satellite.*` state changes, and when a satellite
+starts replying it reads that pipeline run's transcript and conversation id from
+`assist_pipeline/pipeline_debug` (Home Assistant offers no subscription to other
+clients' pipeline runs). It reconnects with backoff; the server works without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+import aiohttp
+
+from .settings import SUPERVISOR_URL, HomeAssistantSettings
+from .tracker import RunFacts, SatelliteActivity, SatelliteTracker, run_facts
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class AuthFailed(Exception):
+    """Home Assistant refused the token; retrying soon will not help."""
+
+
+class CommandFailed(ValueError):
+    """Home Assistant answered a command with success: false."""
+
+
+OnEvent = Callable[[Mapping[str, Any]], None]
+
+
+def channel_endpoint(
+    settings: HomeAssistantSettings, environ: Mapping[str, str] = os.environ
+) -> tuple[str, str] | None:
+    """(url, token) from the settings, else the add-on's Supervisor; None when not set up."""
+    supervisor = environ.get("SUPERVISOR_TOKEN")
+    token = settings.token or supervisor
+    url = settings.url or (SUPERVISOR_URL if supervisor else None)
+    if not token or not url:
+        return None
+    return url, token
+
+
+class HomeAssistantChannel:
+    """Keeps a connection to Home Assistant and a SatelliteTracker up to date."""
+
+    def __init__(self, settings: HomeAssistantSettings, url: str, token: str) -> None:
+        self._settings = settings
+        self._url = url
+        self._token = token
+        self.tracker = SatelliteTracker(settings.active_states)
+        self.connected = asyncio.Event()
+        self._connection: _Connection | None = None
+        self._fetching = settings.fetch_user_text
+
+    def current(self) -> SatelliteActivity | None:
+        return self.tracker.active()
+
+    async def run(self) -> None:
+        """Connect, follow, reconnect after a growing pause; until cancelled."""
+        delay = self._settings.reconnect_min
+        while True:
+            try:
+                await self._connect()
+            except AuthFailed as err:
+                _LOGGER.error("Home Assistant refused the access token: %s", err)
+                delay = self._settings.reconnect_max
+            except (aiohttp.ClientError, OSError, TimeoutError, ValueError, TypeError) as err:
+                _LOGGER.warning("Home Assistant side channel at %s: %s", self._url, err)
+            if self.connected.is_set():
+                delay = self._settings.reconnect_min  # it worked for a while: retry soon
+            self.connected.clear()
+            self.tracker.clear()
+            _LOGGER.info("Reconnecting to Home Assistant in %.1f s", delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._settings.reconnect_max)
+
+    async def _connect(self) -> None:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(
+                self._url, heartbeat=30, max_msg_size=self._settings.max_message_mb << 20
+            ) as socket,
+        ):
+            await _authenticate(socket, self._token)
+            connection = _Connection(socket)
+            reader = asyncio.create_task(connection.read(self._on_event))
+            try:
+                await self._follow(connection)
+                _LOGGER.info("Following assist satellites of Home Assistant at %s", self._url)
+                self.connected.set()
+                await reader
+            finally:
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader
+                await connection.close()
+
+    async def _follow(self, connection: _Connection) -> None:
+        self._connection = connection
+        await connection.call({"type": "subscribe_events", "event_type": "state_changed"})
+        for state in await connection.call({"type": "get_states"}) or ():
+            self._apply(str(state.get("entity_id", "")), state.get("state"))
+
+    def _on_event(self, event: Mapping[str, Any]) -> None:
+        data = event.get("data") or {}
+        if event.get("event_type") != "state_changed" or not isinstance(data, Mapping):
+            return
+        new_state = data.get("new_state")
+        state = new_state.get("state") if isinstance(new_state, Mapping) else None
+        self._apply(str(data.get("entity_id", "")), state)
+
+    def _apply(self, entity_id: str, state: str | None) -> None:
+        """Track a state; a satellite that starts replying gets its run's facts looked up."""
+        if self.tracker.update(entity_id, state):
+            _LOGGER.debug("%s is %s", entity_id, state)
+            if self._fetching and self._connection is not None:
+                self._connection.spawn(self._fetch_facts(entity_id))
+
+    async def _fetch_facts(self, entity_id: str) -> None:
+        """Read the transcript and conversation id of the run the satellite replies to."""
+        try:
+            facts = await self._find_run(entity_id)
+        except CommandFailed as err:
+            _LOGGER.info("Cannot read Home Assistant's pipeline runs (%s); no user turns", err)
+            self._fetching = False
+            return
+        except (ConnectionError, TimeoutError, KeyError, TypeError, AttributeError) as err:
+            _LOGGER.debug("No pipeline run found for %s: %r", entity_id, err)
+            return
+        if facts is not None:
+            _LOGGER.debug(
+                "%s replies to %r (conversation %s)",
+                entity_id,
+                facts.user_text,
+                facts.conversation_id,
+            )
+            self.tracker.set_facts(entity_id, facts)
+
+    async def _find_run(self, entity_id: str) -> RunFacts | None:
+        assert self._connection is not None
+        call = self._connection.call
+        entry = await call({"type": "config/entity_registry/get", "entity_id": entity_id})
+        device_id = entry.get("device_id") if isinstance(entry, Mapping) else None
+        listing = await call({"type": "assist_pipeline/pipeline/list"})
+        runs: list[tuple[str, str, str]] = []
+        for pipeline in listing.get("pipelines", ()):
+            debug = await call(
+                {"type": "assist_pipeline/pipeline_debug/list", "pipeline_id": pipeline["id"]}
+            )
+            runs.extend(
+                (str(run["timestamp"]), pipeline["id"], run["pipeline_run_id"])
+                for run in debug.get("pipeline_runs", ())
+            )
+        newest = sorted(runs, reverse=True)[: self._settings.runs_to_check]
+        for _timestamp, pipeline_id, run_id in newest:
+            run = await call(
+                {
+                    "type": "assist_pipeline/pipeline_debug/get",
+                    "pipeline_id": pipeline_id,
+                    "pipeline_run_id": run_id,
+                }
+            )
+            facts = run_facts(run.get("events", ()), device_id, entity_id)
+            if facts is not None:
+                return facts
+        return None
+
+
+async def _authenticate(socket: aiohttp.ClientWebSocketResponse, token: str) -> None:
+    """auth_required -> auth -> auth_ok; the token goes in the message, never in a log."""
+    hello = await socket.receive_json(timeout=30)
+    if hello.get("type") != "auth_required":
+        raise ValueError(f"expected auth_required, got {hello.get('type')!r}")
+    await socket.send_json({"type": "auth", "access_token": token})
+    answer = await socket.receive_json(timeout=30)
+    if answer.get("type") == "auth_invalid":
+        raise AuthFailed(str(answer.get("message", "auth_invalid")))
+    if answer.get("type") != "auth_ok":
+        raise ValueError(f"expected auth_ok, got {answer.get('type')!r}")
+
+
+class _Connection:
+    """Commands with ids and their results; events of subscriptions go to a callback."""
+
+    def __init__(self, socket: aiohttp.ClientWebSocketResponse) -> None:
+        self._socket = socket
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def call(self, message: dict[str, Any]) -> Any:
+        """Send a command and wait for its result (raises CommandFailed)."""
+        ident = next(self._ids)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[ident] = future
+        try:
+            await self._socket.send_json({"id": ident, **message})
+            async with asyncio.timeout(30):
+                return await future
+        finally:
+            self._waiting.pop(ident, None)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def read(self, on_event: OnEvent) -> None:
+        """Dispatch messages until the socket closes."""
+        try:
+            async for message in self._socket:
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    continue
+                payload = message.json()
+                for item in payload if isinstance(payload, list) else [payload]:
+                    if isinstance(item, Mapping):
+                        self._dispatch(item, on_event)
+        finally:
+            for future in self._waiting.values():
+                if not future.done():
+                    future.set_exception(ConnectionError("connection to Home Assistant lost"))
+        raise ConnectionError("Home Assistant closed the connection")
+
+    def _dispatch(self, item: Mapping[str, Any], on_event: OnEvent) -> None:
+        if item.get("type") == "event":
+            on_event(item.get("event") or {})
+            return
+        future = self._waiting.get(item.get("id", -1))
+        if future is None or future.done() or item.get("type") != "result":
+            return
+        if item.get("success"):
+            future.set_result(item.get("result"))
+        else:
+            error = item.get("error") or {}
+            future.set_exception(CommandFailed(f"{error.get('code')}: {error.get('message')}"))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()

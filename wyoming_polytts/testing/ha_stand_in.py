@@ -1,0 +1,161 @@
+"""A local stand-in for Home Assistant's websocket API (127.0.0.1 only).
+
+It speaks the documented messages: auth_required / auth / auth_ok or auth_invalid,
+commands with ids answered by `result`, `subscribe_events` followed by `event`
+messages, `get_states`, `config/entity_registry/get`, `assist_pipeline/pipeline/list`
+and `assist_pipeline/pipeline_debug/list|get` with pipeline run events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "long-lived-token-that-must-never-be-logged"
+
+
+@dataclass
+class FakeHomeAssistant:
+    states: dict[str, str] = field(default_factory=dict)
+    devices: dict[str, str] = field(default_factory=dict)
+    """entity_id -> device_id"""
+    runs: list[tuple[str, str, list[dict[str, Any]]]] = field(default_factory=list)
+    """(timestamp, run id, events) of pipeline "p1"."""
+    admin: bool = True
+    connections: int = 0
+    commands: list[str] = field(default_factory=list)
+    url: str = ""
+    _sockets: list[tuple[web.WebSocketResponse, int]] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self.connections += 1
+        await socket.send_json({"type": "auth_required", "ha_version": "2026.11.0"})
+        auth = await socket.receive_json()
+        if auth.get("type") != "auth" or auth.get("access_token") != TOKEN:
+            await socket.send_json({"type": "auth_invalid", "message": "Invalid access token"})
+            await socket.close()
+            return socket
+        await socket.send_json({"type": "auth_ok", "ha_version": "2026.11.0"})
+        async for message in socket:
+            if message.type is WSMsgType.TEXT:
+                await self._command(socket, message.json())
+        return socket
+
+    async def _command(self, socket: web.WebSocketResponse, command: dict[str, Any]) -> None:
+        kind, ident = command["type"], command["id"]
+        self.commands.append(kind)
+        if kind == "subscribe_events":
+            self._sockets.append((socket, ident))
+            result: Any = None
+        elif kind == "get_states":
+            result = [
+                {"entity_id": entity, "state": state, "attributes": {}}
+                for entity, state in self.states.items()
+            ]
+        elif kind == "config/entity_registry/get":
+            result = {
+                "entity_id": command["entity_id"],
+                "device_id": self.devices.get(command["entity_id"]),
+            }
+        elif kind == "assist_pipeline/pipeline/list":
+            result = {"pipelines": [{"id": "p1", "name": "Assist"}], "preferred_pipeline": "p1"}
+        elif kind.startswith("assist_pipeline/pipeline_debug/") and not self.admin:
+            await _refuse(socket, ident, "unauthorized", "Unauthorized")
+            return
+        elif kind == "assist_pipeline/pipeline_debug/list":
+            result = {
+                "pipeline_runs": [
+                    {"pipeline_run_id": run_id, "timestamp": stamp}
+                    for stamp, run_id, _ in self.runs
+                ]
+            }
+        elif kind == "assist_pipeline/pipeline_debug/get":
+            (events,) = [e for _, run_id, e in self.runs if run_id == command["pipeline_run_id"]]
+            result = {"events": events}
+        else:
+            await _refuse(socket, ident, "unknown_command", "Unknown command.")
+            return
+        await socket.send_json({"id": ident, "type": "result", "success": True, "result": result})
+
+    async def set_state(self, entity_id: str, state: str) -> None:
+        """Change a state and send state_changed to the subscribers."""
+        old = self.states.get(entity_id)
+        self.states[entity_id] = state
+        for socket, ident in list(self._sockets):
+            if socket.closed:
+                continue
+            await socket.send_json(
+                {
+                    "id": ident,
+                    "type": "event",
+                    "event": {
+                        "event_type": "state_changed",
+                        "data": {
+                            "entity_id": entity_id,
+                            "old_state": {"entity_id": entity_id, "state": old},
+                            "new_state": {"entity_id": entity_id, "state": state},
+                        },
+                        "origin": "LOCAL",
+                        "time_fired": "2026-11-26T01:37:24.265429+00:00",
+                    },
+                }
+            )
+
+    def add_run(
+        self, run_id: str, stamp: str, device_id: str, question: str, conversation: str
+    ) -> None:
+        """A pipeline run as pipeline_debug/get returns its events."""
+        self.runs.append(
+            (
+                stamp,
+                run_id,
+                [
+                    {"type": "run-start", "data": {"pipeline": "p1", "language": "en"}},
+                    {"type": "stt-end", "data": {"stt_output": {"text": question}}},
+                    {
+                        "type": "intent-start",
+                        "data": {
+                            "engine": "conversation.llm",
+                            "intent_input": question,
+                            "conversation_id": conversation,
+                            "device_id": device_id,
+                        },
+                    },
+                ],
+            )
+        )
+
+    async def drop_connections(self) -> None:
+        for socket, _ in self._sockets:
+            await socket.close()
+        self._sockets.clear()
+
+
+async def _refuse(socket: web.WebSocketResponse, ident: int, code: str, message: str) -> None:
+    """A command's result with success: false, as Home Assistant answers it."""
+    error = {"code": code, "message": message}
+    await socket.send_json({"id": ident, "type": "result", "success": False, "error": error})
+
+
+@asynccontextmanager
+async def fake_home_assistant() -> AsyncIterator[FakeHomeAssistant]:
+    fake = FakeHomeAssistant()
+    app = web.Application()
+    app.router.add_get("/api/websocket", fake.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    fake.url = f"ws://{host}:{port}/api/websocket"
+    try:
+        yield fake
+    finally:
+        await fake.drop_connections()
+        await runner.cleanup()
