@@ -53,7 +53,7 @@ def engines(kokoro: EngineState = READY, csm: EngineState | None = READY) -> dic
 def plan(voice: str | None, statuses: dict, mode: str = "auto", **request: object):
     return plan_reply(
         RouteRequest(voice, **request),  # type: ignore[arg-type]
-        voices=VOICES,
+        find_voice=VOICES.get,
         engines=statuses,
         routing=RoutingSettings(quality=mode, auto_max_chars=100),
         default_voice="af_heart",
@@ -160,9 +160,9 @@ def test_remote_voices_route_like_local_ones() -> None:
 
 
 def test_profiles_are_listed_as_voices_with_their_base_languages() -> None:
-    kitchen = profile_voice("kitchen", PROFILES["kitchen"], VOICES, "af_heart")
+    kitchen = profile_voice("kitchen", PROFILES["kitchen"], VOICES.get, "af_heart")
     assert kitchen.languages == ("en-US",)
     assert "af_heart" in kitchen.description and "csm_0" in kitchen.description
-    assert profile_voice("salon", PROFILES["salon"], VOICES, "af_heart").languages == ("fr-FR",)
-    office = profile_voice("office", PROFILES["office"], VOICES, "af_heart")
+    assert profile_voice("salon", PROFILES["salon"], VOICES.get, "af_heart").languages == ("fr-FR",)
+    office = profile_voice("office", PROFILES["office"], VOICES.get, "af_heart")
     assert office.languages == ("en-US", "en-GB")

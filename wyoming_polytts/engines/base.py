@@ -90,7 +90,12 @@ class Engine(ABC):
 
     @abstractmethod
     def voices(self) -> tuple[EngineVoice, ...]:
-        """The voices this engine can speak; cheap, callable before `load`."""
+        """The voices this engine offers (Info lists them); cheap, callable before `load`."""
+
+    def find_voice(self, name: str) -> EngineVoice | None:
+        """The voice `name` means, if this engine speaks it: an offered voice, or a name the
+        engine understands beyond its list (a blend, say); cheap, callable before `load`."""
+        return next((voice for voice in self.voices() if voice.name == name), None)
 
     @abstractmethod
     def load(self) -> None:

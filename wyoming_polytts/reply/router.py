@@ -8,7 +8,7 @@ when an engine fails during the reply.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..engines.base import EngineVoice
@@ -18,6 +18,10 @@ from .settings import RoutingSettings
 
 class UnknownVoice(LookupError):
     """The request names a voice no engine offers."""
+
+
+FindVoice = Callable[[str], EngineVoice | None]
+"""The voice a name means, offered or understood by an engine (e.g. a mapping's `get`)."""
 
 
 class EngineState(enum.Enum):
@@ -77,7 +81,7 @@ class Plan:
 def plan_reply(
     request: RouteRequest,
     *,
-    voices: Mapping[str, EngineVoice],
+    find_voice: FindVoice,
     engines: Mapping[str, EngineStatus],
     routing: RoutingSettings,
     default_voice: str,
@@ -86,7 +90,7 @@ def plan_reply(
 ) -> Plan:
     """Resolve the request to an ordered plan; raises UnknownVoice for a voice nobody offers.
 
-    `voices` holds every voice known, also those of absent or failed engines; `engines`
+    `find_voice` knows every voice, also those of absent or failed engines; `engines`
     the state of each engine (missing: absent).
     """
     profile_name = _profile_name(request, profiles, default_voice)
@@ -94,7 +98,7 @@ def plan_reply(
     notes: list[str] = []
 
     def known(name: str | None, what: str) -> EngineVoice | None:
-        voice = voices.get(name) if name else None
+        voice = find_voice(name) if name else None
         if name and voice is None:
             notes.append(f"{what} {name} is not offered by any engine")
         return voice
@@ -103,7 +107,7 @@ def plan_reply(
         chosen = known(profile.voice or default_voice, f"profile {profile_name}'s voice")
         extra = known(profile.conversational_voice, f"profile {profile_name}'s voice")
     elif request.voice is not None:
-        chosen, extra = voices.get(request.voice), None
+        chosen, extra = find_voice(request.voice), None
         if chosen is None:
             raise UnknownVoice(request.voice)
     else:
@@ -186,11 +190,11 @@ def _route(voice: EngineVoice, profile: SatelliteProfile | None) -> Route:
 def profile_voice(
     name: str,
     profile: SatelliteProfile,
-    voices: Mapping[str, EngineVoice],
+    find_voice: FindVoice,
     default_voice: str,
 ) -> EngineVoice:
     """How Info lists a satellite profile: as a voice with its base voice's languages."""
-    base = voices.get(profile.voice or default_voice)
+    base = find_voice(profile.voice or default_voice)
     languages = (profile.language,) if profile.language else (base.languages if base else ())
     speed = f" at {profile.speed}x" if profile.speed else ""
     described = profile.voice or default_voice

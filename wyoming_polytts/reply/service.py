@@ -107,14 +107,21 @@ class TtsService:
         }
 
     def known_voices(self) -> Mapping[str, EngineVoice]:
-        """Every voice a request may name: also those of failed and dormant engines."""
+        """Every voice offered: also those of failed and dormant engines."""
         return {**{v.name: v for v in self.dormant_voices}, **self.voices(include_failed=True)}
+
+    def find_voice(self, name: str) -> EngineVoice | None:
+        """The voice a request's name means: an offered one, or one an engine understands."""
+        offered = self.known_voices().get(name)
+        if offered is not None:
+            return offered
+        engines = (backend.engine for backend in self._backends.values())
+        return next(filter(None, (engine.find_voice(name) for engine in engines)), None)
 
     def profile_voices(self) -> list[EngineVoice]:
         """The satellite profiles, as Info lists them."""
-        known = self.known_voices()
         return [
-            profile_voice(name, profile, known, self.config.defaults.voice)
+            profile_voice(name, profile, self.find_voice, self.config.defaults.voice)
             for name, profile in self.config.satellites.items()
         ]
 
@@ -168,7 +175,7 @@ class TtsService:
                     quality=quality if quality in QUALITIES else None,
                     text_length=text_length,
                 ),
-                voices=self.known_voices(),
+                find_voice=self.find_voice,
                 engines=self.engine_statuses(),
                 routing=self.config.routing,
                 default_voice=self.config.defaults.voice,
@@ -208,12 +215,11 @@ class TtsService:
         return session
 
     def _warn_about_profiles(self) -> None:
-        known = self.known_voices()
         for name, profile in self.config.satellites.items():
-            if name in known:
+            if self.find_voice(name) is not None:
                 _LOGGER.warning("Satellite profile %s hides the voice of the same name", name)
             for voice in (profile.voice, profile.conversational_voice):
-                if voice and voice not in known:
+                if voice and self.find_voice(voice) is None:
                     _LOGGER.warning(
                         "Satellite profile %s: voice %s is not offered (yet); "
                         "its replies use the fallback voice",
