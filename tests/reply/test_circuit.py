@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from wyoming_polytts.reply.circuit import CircuitBreaker, CircuitState, HealthBoard
 from wyoming_polytts.reply.settings import CircuitSettings
 
@@ -70,24 +72,18 @@ def test_half_open_after_the_cooldown_lets_one_probe_through() -> None:
     assert circuit.state is CircuitState.CLOSED and circuit.available()
 
 
-def test_a_failed_probe_opens_the_circuit_again() -> None:
+@pytest.mark.parametrize("probe_fails", [True, False], ids=["failed probe", "silent probe"])
+def test_after_a_probe_the_engine_waits_another_cooldown(probe_fails: bool) -> None:
+    """A failed probe opens the circuit again; a probe that never reports expires."""
     circuit, clock = open_circuit()
     clock.now += 31
     circuit.begin()
-    circuit.record_failure()
-    assert circuit.state is CircuitState.OPEN
+    if probe_fails:
+        circuit.record_failure()
+        assert circuit.state is CircuitState.OPEN
     clock.now += 29
     assert not circuit.available()
     clock.now += 2
-    assert circuit.available()
-
-
-def test_a_probe_that_never_reports_expires() -> None:
-    circuit, clock = open_circuit()
-    clock.now += 31
-    circuit.begin()
-    assert not circuit.available()
-    clock.now += 31
     assert circuit.available()
 
 

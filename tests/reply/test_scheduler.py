@@ -9,8 +9,8 @@ import pytest
 
 from wyoming_polytts.engines.base import SynthesisRequest
 from wyoming_polytts.reply.cache import PhraseCache
-from wyoming_polytts.reply.scheduler import Job, JobQueue, Scheduler, SchedulerBusy
-from wyoming_polytts.testing.fake_engine import loaded_fake
+from wyoming_polytts.reply.scheduler import Job, JobQueue, ReplyTicket, Scheduler, SchedulerBusy
+from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
 from wyoming_polytts.testing.waiting import wait_for
 
 
@@ -30,17 +30,24 @@ async def drain(job) -> np.ndarray:  # type: ignore[no-untyped-def]
     return np.concatenate([block async for block in job.blocks()])
 
 
+def queued(
+    engine: FakeEngine, *replies: list[tuple[str, float]]
+) -> tuple[Scheduler, list[ReplyTicket], list[list[Job]]]:
+    """A scheduler, not started yet, with each reply's segments (text, deadline) submitted."""
+    scheduler = Scheduler(engine, workers=1, max_replies=8, clock=FakeClock())
+    tickets = [scheduler.open_reply() for _ in replies]
+    jobs = [
+        [ticket.submit(request(text), deadline=deadline) for text, deadline in segments]
+        for ticket, segments in zip(tickets, replies, strict=True)
+    ]
+    return scheduler, tickets, jobs
+
+
 async def test_first_segments_go_before_later_segments_of_playing_replies() -> None:
     engine = loaded_fake()
-    scheduler = Scheduler(engine, workers=1, max_replies=8, clock=FakeClock())
-    playing = scheduler.open_reply()
     # A reply that already plays has later segments due soon
-    playing.submit(request("playing one"), deadline=0.0)
-    playing.submit(request("playing two"), deadline=1.0)
-    playing.submit(request("playing three"), deadline=2.0)
-    newcomer = scheduler.open_reply()
-    newcomer.submit(request("new first"), deadline=50.0)
-    newcomer.submit(request("new second"), deadline=0.5)
+    playing = [("playing one", 0.0), ("playing two", 1.0), ("playing three", 2.0)]
+    scheduler, _, _ = queued(engine, playing, [("new first", 50.0), ("new second", 0.5)])
     scheduler.start()
     await wait_for(lambda: len(engine.requests) == 5)
     scheduler.stop()
@@ -81,12 +88,8 @@ def test_job_queue_orders_later_segments_by_deadline() -> None:
 
 async def test_cancelled_reply_is_never_synthesized() -> None:
     engine = loaded_fake()
-    scheduler = Scheduler(engine, workers=1, max_replies=8, clock=FakeClock())
-    gone = scheduler.open_reply()
-    gone.submit(request("never"), deadline=0.0)
-    gone.submit(request("never either"), deadline=1.0)
-    stays = scheduler.open_reply()
-    job = stays.submit(request("spoken"), deadline=0.0)
+    never = [("never", 0.0), ("never either", 1.0)]
+    scheduler, (gone, _), (_, (job,)) = queued(engine, never, [("spoken", 0.0)])
     gone.close(cancel=True)
     scheduler.start()
     audio = await drain(job)

@@ -43,6 +43,15 @@ async def running(channel: HomeAssistantChannel) -> AsyncIterator[HomeAssistantC
             await task
 
 
+@contextlib.asynccontextmanager
+async def following(home: FakeHomeAssistant) -> AsyncIterator[HomeAssistantChannel]:
+    """A channel to `home` that has connected and read the states."""
+    channel = HomeAssistantChannel(settings(home), home.url, TOKEN)
+    async with running(channel):
+        await asyncio.wait_for(channel.connected.wait(), 5)
+        yield channel
+
+
 @pytest.fixture(name="home")
 async def home_fixture() -> AsyncIterator[FakeHomeAssistant]:
     async with fake_home_assistant() as fake:
@@ -59,9 +68,7 @@ def question(channel: HomeAssistantChannel) -> str | None:
 async def test_the_one_replying_satellite_with_its_question(home) -> None:
     home.add_run("r1", "2026-11-26T10:00:00", "dev-office", "Old question", "conv-old")
     home.add_run("r2", "2026-11-26T10:01:00", "dev-kitchen", "Is the oven on?", "conv-7")
-    channel = HomeAssistantChannel(settings(home), home.url, TOKEN)
-    async with running(channel):
-        await asyncio.wait_for(channel.connected.wait(), 5)
+    async with following(home) as channel:
         assert channel.current() is None  # all idle
         await home.set_state(KITCHEN, "listening")
         await asyncio.sleep(0.05)
@@ -83,9 +90,7 @@ async def test_the_one_replying_satellite_with_its_question(home) -> None:
 
 
 async def test_two_replying_satellites_are_never_guessed(home) -> None:
-    channel = HomeAssistantChannel(settings(home), home.url, TOKEN)
-    async with running(channel):
-        await asyncio.wait_for(channel.connected.wait(), 5)
+    async with following(home) as channel:
         await home.set_state(KITCHEN, "responding")
         await wait_for(lambda: channel.current() is not None)
         await home.set_state(OFFICE, "processing")
@@ -97,17 +102,13 @@ async def test_two_replying_satellites_are_never_guessed(home) -> None:
 
 async def test_states_at_connection_time_count(home) -> None:
     home.states[OFFICE] = "responding"
-    channel = HomeAssistantChannel(settings(home), home.url, TOKEN)
-    async with running(channel):
-        await asyncio.wait_for(channel.connected.wait(), 5)
+    async with following(home) as channel:
         assert channel.current().entity_id == OFFICE  # type: ignore[union-attr]
     assert home.commands[:2] == ["subscribe_events", "get_states"]
 
 
 async def test_reconnects_after_the_connection_drops(home) -> None:
-    channel = HomeAssistantChannel(settings(home), home.url, TOKEN)
-    async with running(channel):
-        await asyncio.wait_for(channel.connected.wait(), 5)
+    async with following(home) as channel:
         await home.set_state(KITCHEN, "responding")
         await wait_for(lambda: channel.current() is not None)
         home.states[KITCHEN] = "idle"  # changes while disconnected are not seen as events
@@ -137,9 +138,7 @@ async def test_without_admin_rights_the_satellite_is_still_known(home, caplog) -
     home.admin = False
     home.add_run("r1", "2026-11-26T10:00:00", "dev-kitchen", "Hello?", "conv-1")
     caplog.set_level(logging.INFO)
-    channel = HomeAssistantChannel(settings(home), home.url, TOKEN)
-    async with running(channel):
-        await asyncio.wait_for(channel.connected.wait(), 5)
+    async with following(home) as channel:
         await home.set_state(KITCHEN, "processing")
         await wait_for(lambda: "Cannot read Home Assistant's pipeline runs" in caplog.text)
         activity = channel.current()

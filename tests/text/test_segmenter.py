@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
+import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,8 +23,8 @@ def pieces(text: str, language: str = "en-US", **overrides: object) -> list[Segm
     return segmenter.feed(text) + segmenter.finish()
 
 
-def texts(text: str, **overrides: object) -> list[str]:
-    return [piece.text for piece in pieces(text, **overrides)]
+def texts(text: str, language: str = "en-US", **overrides: object) -> list[str]:
+    return [piece.text for piece in pieces(text, language, **overrides)]
 
 
 def chunked(text: str, cuts: list[int], settings: TextSettings = SETTINGS) -> list[Segment]:
@@ -33,32 +36,13 @@ def chunked(text: str, cuts: list[int], settings: TextSettings = SETTINGS) -> li
     return found + segmenter.finish()
 
 
-def test_first_clause_goes_alone_then_whole_sentences() -> None:
-    reply = (
-        "Sure, I can do that for you, right away. The lights are on, and the door is locked. "
-        "The alarm is armed for the night."
-    )
-    assert texts(reply) == [
-        "Sure, I can do that for you,",
-        # A short remainder is merged with the next sentence
-        "right away. The lights are on, and the door is locked.",
-        "The alarm is armed for the night.",
-    ]
+CASES = yaml.safe_load((Path(__file__).parent / "segments.yaml").read_text(encoding="utf-8"))
 
 
-def test_without_clause_first_the_first_sentence_goes_whole() -> None:
-    reply = "Sure, I can do that for you, right away. The lights are on."
-    assert texts(reply, first_clause=False) == [
-        "Sure, I can do that for you, right away.",
-        "The lights are on.",
-    ]
-
-
-def test_short_later_sentences_are_merged() -> None:
-    assert texts("Hello there. Yes. No. Maybe so. That is all I know today, friend.") == [
-        "Hello there.",
-        "Yes. No. Maybe so. That is all I know today, friend.",
-    ]
+@pytest.mark.parametrize("case", CASES, ids=[case["about"] for case in CASES])
+def test_replies_are_spoken_in_these_pieces(case: dict) -> None:
+    overrides = case.get("settings", {})
+    assert texts(case["reply"], **overrides) == case["spoken"]
 
 
 def test_the_first_piece_comes_as_soon_as_its_clause_is_proven() -> None:
@@ -101,46 +85,11 @@ def test_blocks_end_pieces_with_their_pauses() -> None:
     ]
 
 
-def test_each_block_is_spoken_from_its_start() -> None:
-    reply = "- Milk is out. Buy two liters of it today, please.\n- Eggs are out too."
-    assert texts(reply, min_segment_chars=0) == [
-        "Milk is out.",
-        "Buy two liters of it today, please.",
-        "Eggs are out too.",
-    ]
-
-
-def test_lines_of_a_paragraph_are_one_text() -> None:
-    reply = "The kitchen light\nis on. The door\nis locked for the night, as you asked."
-    assert texts(reply, first_clause=False) == [
-        "The kitchen light\nis on.",
-        "The door\nis locked for the night, as you asked.",
-    ]
-
-
-def test_code_blocks_are_skipped_or_announced() -> None:
-    reply = "Try this:\n```\nrm -rf /tmp/x\n\n```\nThen reload."
-    assert texts(reply) == ["Try this:", "Then reload."]
-    announced = texts(reply, code_blocks="announce", code_block_text="Code omitted.")
-    assert announced == ["Try this:", "Code omitted.", "Then reload."]
-    assert texts("Here:\n\n    indented code\n\n    more code\n\nDone.") == ["Here:", "Done."]
-
-
-def test_a_pipe_late_in_a_line_does_not_make_a_table() -> None:
-    reply = "Sure, the state is on | off here.\n--|--\n"
-    assert texts(reply) == ["Sure, the state is on ¦ off here.", "--¦--"]
-
-
 def test_table_rows_wait_for_the_next_line() -> None:
     segmenter = Segmenter(SETTINGS, Locale.of("en-US"))
     assert segmenter.feed("| Room | Temp |\n") == []  # a header only if a delimiter row follows
     assert segmenter.feed("|---|---|\n| Den | 19 |\n") == [Segment("Room, Temp", Pause.ITEM)]
     assert segmenter.feed("\nAfter") == [Segment("Den, 19", Pause.ITEM)]
-
-
-def test_spanish_titles_end_no_sentence() -> None:
-    found = [piece.text for piece in pieces("Llamó la Sra. López. Vendrá mañana.", "es")]
-    assert found == ["Llamó la Sra. López.", "Vendrá mañana."]
 
 
 REPLY_PARTS = st.sampled_from(

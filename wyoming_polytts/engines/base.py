@@ -13,7 +13,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,8 +29,7 @@ Blob = Mapping[str, NDArray[np.generic]]
 pickle)."""
 
 
-@dataclass(frozen=True)
-class Credit:
+class Credit(NamedTuple):
     """Who made a model, as Home Assistant shows it for a voice."""
 
     name: str
