@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
-from functools import partial
-
-from wyoming.server import AsyncServer
 
 from .config import Config
 from .engines.base import Engine
@@ -19,7 +16,7 @@ from .reply.cache import PhraseCache
 from .reply.scheduler import Scheduler
 from .reply.service import TtsService
 from .schema import ConfigError
-from .server.handler import TtsEventHandler
+from .server.listener import Listener
 from .server.zeroconf import advertise
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,17 +39,42 @@ def build_service(config: Config, engines: Sequence[Engine] | None = None) -> Tt
     return TtsService(config, backends, dormant_voices(config))
 
 
+WORKER_JOIN_SECONDS = 1.0
+"""How long the engines' workers may take to end their current segment at shutdown."""
+
+
 async def serve(config: Config) -> None:
+    """Serve until SIGTERM or SIGINT, then stop gracefully (see `shut_down`)."""
     service = build_service(config)
-    server = AsyncServer.from_uri(config.server.uri)
+    listener = Listener(service, config.server)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
     service.start()
-    if config.server.zeroconf:
-        await advertise(config.server.uri, config.server.zeroconf)
-    _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
     try:
-        await server.run(partial(TtsEventHandler, service))
+        await listener.start()
+        if config.server.zeroconf:
+            await advertise(config.server.uri, config.server.zeroconf)
+        _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
+        await stopping.wait()
+        _LOGGER.info(
+            "Stopping: replies in progress have %.0f s to finish", config.server.shutdown_grace
+        )
+        await shut_down(service, listener, config.server.shutdown_grace)
     finally:
-        service.stop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        service.stop(WORKER_JOIN_SECONDS)
+
+
+async def shut_down(service: TtsService, listener: Listener, grace: float) -> None:
+    """Stop accepting, save the history, let replies finish within `grace`, end the rest.
+
+    The history is saved first too, so a kill during the grace period loses nothing that
+    was spoken before it; `service.stop` saves it again with the replies that finished."""
+    await asyncio.to_thread(service.save_history)
+    await listener.shut_down(grace)
 
 
 def run_server(config: Config) -> None:
@@ -62,7 +84,6 @@ def run_server(config: Config) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(config))
+        asyncio.run(serve(config))
     except ConfigError as err:  # found while starting, e.g. no address to advertise
         sys.exit(f"wyoming-polytts: {err}")

@@ -27,6 +27,11 @@ def bounded(default: Any, low: float | None = None, high: float | None = None) -
     return dataclasses.field(default=default, metadata={"low": low, "high": high})
 
 
+def secret(default: str | None = None) -> Any:
+    """A string kept out of reprs (and so out of logs and tracebacks)."""
+    return dataclasses.field(default=default, repr=False)
+
+
 def choice(default: str, *allowed: str) -> Any:
     """A string field restricted to `allowed`."""
     return dataclasses.field(default=default, metadata={"choices": allowed})

@@ -28,3 +28,16 @@ class ModelSettings:
     @property
     def download_path(self) -> Path:
         return Path(self.download_dir or self.data_dirs[0])
+
+
+def durable_replace(written: Path, target: Path) -> None:
+    """Rename a complete file into place so that a power cut leaves the old file or the new
+    one, never a part: the file's data reaches the disk first, then the rename does."""
+    with written.open("rb") as file:
+        os.fsync(file.fileno())
+    os.replace(written, target)
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)

@@ -103,3 +103,11 @@ def test_board_keeps_one_breaker_per_engine() -> None:
     assert board["csm"] is board["csm"]
     assert not board["csm"].available()
     assert board["kokoro"].available()
+
+
+def test_a_success_while_open_does_not_close_the_circuit() -> None:
+    """A reply that began before the circuit opened may still succeed: it proves nothing."""
+    circuit, clock = open_circuit()
+    clock.now += 5
+    circuit.record_success()
+    assert circuit.state is CircuitState.OPEN and not circuit.available()

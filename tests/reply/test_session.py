@@ -118,7 +118,7 @@ async def test_conversational_mode_waits_for_csm_and_falls_back_when_it_cannot_l
     csm.loaded.clear()  # still loading when the request comes
     kokoro = loaded_fake()
     config = Config(routing=RoutingSettings(quality="conversational"))
-    async with serve([csm, kokoro], config) as server:
+    async with serve([csm, kokoro], config, loaded=False) as server:
         pending = asyncio.create_task(
             stream_reply(server.host, server.port, "Good morning.", voice="csm_0")
         )

@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wyoming_polytts.text import TextSettings
+from wyoming_polytts.text import segmenter as segmenter_module
 from wyoming_polytts.text.locale import Locale
+from wyoming_polytts.text.markdown import blocks
 from wyoming_polytts.text.segment import Pause, Segment
 from wyoming_polytts.text.segmenter import Segmenter
 
@@ -106,7 +108,11 @@ REPLY_PARTS = st.sampled_from(
         "- Milk is out. Buy two, please.\n",
         "1. one\n2. two\n",
         "> quoted. text\n",
+        "> and more of it,\n",
+        "> > deeper\n",
         "| Room | Temp |\n|---|---|\n| Den | 19 °C |\n",
+        "| Hall | 18 °C |\n",
+        "|:--|--:|\n",
         "a | b\n",
         "--|--\n",
         "e.g. apples, etc. ",
@@ -153,3 +159,32 @@ def test_any_chunking_gives_the_same_pieces(
     whole = chunked(text, [], chosen)
     assert chunked(text, cuts, chosen) == whole
     assert all(piece.text and piece.text == piece.text.strip() for piece in whole)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "| Room {n} | {n} °C |\n",
+        "- Item number {n} is on the list\n",
+        "> line {n} of a long quote, and\n",
+        "Sentence number {n} goes on\n",
+        "## Part {n}\n\nSome text for part {n}.\n\n",
+    ],
+    ids=["table", "list", "quote", "paragraph", "sections"],
+)
+def test_streaming_parses_each_line_a_bounded_number_of_times(
+    line: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work linear in the text: a streamed block is never parsed again from its start at every
+    line (a 20,000-character table would otherwise hold the CPU for many seconds)."""
+    parsed: list[int] = []
+
+    def counting(source: str) -> list:
+        parsed.append(len(source))
+        return blocks(source)
+
+    monkeypatch.setattr(segmenter_module, "blocks", counting)
+    head = "| Room | Temp |\n|---|---|\n" if line.startswith("|") else ""
+    text = head + "".join(line.format(n=n) for n in range(300))
+    chunked(text, list(range(0, len(text), 7)))
+    assert sum(parsed) < 5 * len(text)

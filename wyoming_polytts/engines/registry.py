@@ -11,11 +11,14 @@ from .base import Engine, EngineVoice
 
 def _kokoro(config: Config) -> Engine:
     from .kokoro.engine import KokoroEngine
-    from .kokoro.files import ensure_kokoro
+    from .kokoro.files import default_sources, ensure_kokoro
 
+    sources = default_sources(release_url=config.kokoro.release_url)
     return KokoroEngine(
         config.kokoro,
-        locate_files=lambda: ensure_kokoro(config.models.paths, config.download_dir),
+        locate_files=lambda cancel: ensure_kokoro(
+            config.models.paths, config.download_dir, sources, cancel=cancel
+        ),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 
 from ..engines.base import Engine
 from ..engines.errors import EngineUnavailable
@@ -13,11 +15,16 @@ _LOGGER = logging.getLogger(__name__)
 
 
 class Backend:
-    """Loads its engine off the event loop; requests that come early wait for it."""
+    """Loads its engine off the event loop; requests that come early wait for it.
+
+    The load runs in a daemon thread of its own, not the loop's executor: a shutdown
+    during a long load or a model download must not wait for it (what a download leaves
+    behind never passes as a valid file)."""
 
     def __init__(self, scheduler: Scheduler) -> None:
         self.scheduler = scheduler
         self._loaded: asyncio.Future[None] | None = None
+        self.load_seconds: float | None = None
 
     @property
     def engine(self) -> Engine:
@@ -32,11 +39,23 @@ class Backend:
         return self._loaded is not None and self._loaded.done() and bool(self._loaded.exception())
 
     def start_loading(self) -> None:
-        """Begin loading in a worker thread; Describe is answered meanwhile."""
-        if self._loaded is None:
-            self._loaded = asyncio.ensure_future(self._load())
-            # The failure is logged in _load and raised to each waiting request
-            self._loaded.add_done_callback(lambda done: done.cancelled() or done.exception())
+        """Begin loading in a thread; Describe is answered meanwhile."""
+        if self._loaded is not None:
+            return
+        loop = asyncio.get_running_loop()
+        loaded: asyncio.Future[None] = loop.create_future()
+        # The failure is logged by the thread and raised to each waiting request
+        loaded.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._loaded = loaded
+
+        def load() -> None:
+            error = self._load()
+            try:
+                loop.call_soon_threadsafe(_settle, loaded, error)
+            except RuntimeError:  # the loop closed during the load: nobody waits any more
+                _LOGGER.debug("%s loaded after the server stopped", self.engine.name)
+
+        threading.Thread(target=load, name=f"{self.engine.name}-load", daemon=True).start()
 
     async def wait_ready(self) -> None:
         """Return once the engine serves requests; raise EngineUnavailable if it never will."""
@@ -44,17 +63,29 @@ class Backend:
         assert self._loaded is not None
         await asyncio.shield(self._loaded)
 
-    async def _load(self) -> None:
+    def _load(self) -> EngineUnavailable | None:
+        started = time.monotonic()
         try:
-            await asyncio.to_thread(self.engine.load)
-        except EngineUnavailable:
+            self.engine.load()
+        except EngineUnavailable as err:
             _LOGGER.exception("Engine %s is unavailable", self.engine.name)
-            raise
+            return err
         except Exception as err:
             _LOGGER.exception("Engine %s failed to load", self.engine.name)
-            raise EngineUnavailable(f"{self.engine.name} failed to load: {err}") from err
+            return EngineUnavailable(f"{self.engine.name} failed to load: {err}")
+        self.load_seconds = time.monotonic() - started
         self.scheduler.start()
+        return None
 
-    def stop(self) -> None:
-        self.scheduler.stop()
+    def stop(self, timeout: float = 0.0) -> None:
+        self.scheduler.stop(timeout)
         self.engine.close()
+
+
+def _settle(loaded: asyncio.Future[None], error: EngineUnavailable | None) -> None:
+    if loaded.done():
+        return
+    if error is None:
+        loaded.set_result(None)
+    else:
+        loaded.set_exception(error)

@@ -1,9 +1,11 @@
 """Circuit breakers: an engine that keeps failing is skipped for a while, then probed.
 
 Closed: requests go to the engine; `failures` failures within `window` seconds open it.
-Open: requests go straight to the fallback for `cooldown` seconds.
+Open: requests go straight to the fallback for `cooldown` seconds; a success now (of a
+reply that started earlier) changes nothing.
 Half-open: one reply probes the engine; its success closes the circuit, its failure
 opens it again. A probe that never reports (its client left) expires after `cooldown`.
+Only the engine's own faults count: time a segment waited for a worker is load.
 """
 
 from __future__ import annotations
@@ -74,10 +76,14 @@ class CircuitBreaker:
         )
 
     def record_success(self) -> None:
+        """A segment the engine synthesized itself (a cache hit proves nothing)."""
         with self._lock:
-            if self._opened_at is not None:
+            state = self._state()
+            if state is CircuitState.OPEN:
+                return  # a reply that began before the circuit opened: no proof of recovery
+            if state is CircuitState.HALF_OPEN:
                 _LOGGER.info("%s works again; circuit closed", self.name)
-            self._opened_at = self._probe_since = None
+                self._opened_at = self._probe_since = None
             self._failures.clear()
 
     def record_failure(self) -> None:

@@ -9,103 +9,23 @@ client is dropped before it starts; beyond `max_replies` a new reply is refused.
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
 
 from ..engines.base import Audio, Engine, SynthesisRequest
 from ..engines.errors import SynthesisCancelled
 from .cache import PhraseCache
+from .job import Job, JobQueue
 
 _LOGGER = logging.getLogger(__name__)
 
 
 class SchedulerBusy(Exception):
     """Too many replies in progress; the client should try again later."""
-
-
-@dataclass(order=True)
-class _Entry:
-    urgency: tuple[int, float, int]
-    job: Job = field(compare=False)
-
-
-class JobQueue:
-    """A priority queue of jobs that forgets cancelled ones; not thread-safe by itself."""
-
-    def __init__(self) -> None:
-        self._heap: list[_Entry] = []
-        self._order = itertools.count()
-
-    def push(self, job: Job) -> None:
-        stage = 0 if job.first else 1
-        heapq.heappush(self._heap, _Entry((stage, job.deadline, next(self._order)), job))
-
-    def pop(self) -> Job | None:
-        """The most urgent job that is not cancelled, or None."""
-        while self._heap:
-            job = heapq.heappop(self._heap).job
-            if not job.cancelled:
-                return job
-        return None
-
-    def __len__(self) -> int:
-        return sum(1 for entry in self._heap if not entry.job.cancelled)
-
-
-_END = object()
-
-
-class Job:
-    """One segment to synthesize; its audio reaches the event loop through a queue."""
-
-    def __init__(
-        self,
-        request: SynthesisRequest,
-        *,
-        first: bool,
-        deadline: float,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        self.request = request
-        self.first = first
-        self.deadline = deadline
-        self.cancel_event = threading.Event()
-        self._loop = loop
-        self._results: asyncio.Queue[object] = asyncio.Queue()
-
-    @property
-    def cancelled(self) -> bool:
-        return self.cancel_event.is_set()
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
-
-    def deliver(self, item: object) -> None:
-        """Hand a block, an exception or the end marker to the loop (from any thread)."""
-        try:
-            self._loop.call_soon_threadsafe(self._results.put_nowait, item)
-        except RuntimeError:
-            _LOGGER.debug("Event loop closed; dropping result of %r", self.request.text)
-
-    def finish(self) -> None:
-        self.deliver(_END)
-
-    async def blocks(self) -> AsyncIterator[Audio]:
-        """The audio blocks in order; raises what the engine raised."""
-        while True:
-            item = await self._results.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
 
 
 class Scheduler:
@@ -130,6 +50,8 @@ class Scheduler:
         self._stopping = False
         self._replies = 0
         self.clock = clock or time.monotonic
+        self.full_since: float | None = None
+        """When the last free reply slot was taken (None while one is free)."""
 
     def start(self) -> None:
         for index in range(self._workers):
@@ -139,10 +61,25 @@ class Scheduler:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 0.0) -> None:
+        """Let the workers end after their current job; wait up to `timeout` s for them."""
         with self._condition:
             self._stopping = True
             self._condition.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if timeout and thread.is_alive():
+                _LOGGER.warning("%s did not end within %.1f s", thread.name, timeout)
+
+    @property
+    def workers_alive(self) -> int:
+        return sum(thread.is_alive() for thread in self._threads)
+
+    @property
+    def replies(self) -> int:
+        """Replies admitted and not released."""
+        return self._replies
 
     def open_reply(self) -> ReplyTicket:
         """Admit a new reply, or raise SchedulerBusy when too many are in progress."""
@@ -151,17 +88,19 @@ class Scheduler:
                 f"{self._replies} replies are being synthesized (limit {self._max_replies})"
             )
         self._replies += 1
+        if self._replies == self._max_replies:
+            self.full_since = self.clock()
         return ReplyTicket(self)
 
     def release_reply(self) -> None:
         self._replies -= 1
+        self.full_since = None
 
     def submit(self, request: SynthesisRequest, *, first: bool, deadline: float) -> Job:
         job = Job(request, first=first, deadline=deadline, loop=asyncio.get_running_loop())
         cached = self._cache.get(self._cache_key(request)) if self._cache else None
         if cached is not None:
-            job.deliver(cached)
-            job.finish()
+            job.answer_from_cache(cached)
             return job
         with self._condition:
             self._queue.push(job)
@@ -188,24 +127,37 @@ class Scheduler:
 
     def _work(self) -> None:
         while (job := self._next_job()) is not None:
-            self._run(job)
+            try:
+                self._run(job)
+            except Exception as err:
+                _LOGGER.exception("%s worker: a job failed outside the engine", self.engine.name)
+                job.deliver(err)
+            finally:
+                job.finish()
 
     def _run(self, job: Job) -> None:
+        job.start()
         blocks: list[Audio] = []
         try:
             for block in self.engine.synthesize(job.request, job.cancel_event):
                 blocks.append(block)
                 job.deliver(block)
         except SynthesisCancelled:
-            _LOGGER.debug("Cancelled: %r", job.request.text)
+            _LOGGER.debug("A cancelled segment was dropped by %s", self.engine.name)
+            return
         except Exception as err:
-            _LOGGER.exception("%s failed on %r", self.engine.name, job.request.text)
+            # An engine's message may quote the text, which is the user's: DEBUG only
+            _LOGGER.error(
+                "%s failed on a segment of %s characters: %s",
+                self.engine.name,
+                len(job.request.text),
+                type(err).__name__,
+            )
+            _LOGGER.debug("%s failed", self.engine.name, exc_info=True)
             job.deliver(err)
             return
-        else:
-            if self._cache is not None and self.engine.cacheable:
-                self._cache.put(self._cache_key(job.request), _joined(blocks))
-        job.finish()
+        if self._cache is not None and self.engine.cacheable:
+            self._cache.put(self._cache_key(job.request), _joined(blocks))
 
 
 class ReplyTicket:

@@ -11,11 +11,9 @@ import logging
 from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any
 
-from wyoming.tts import SynthesizeVoice
-
 from ..config import Config
 from ..engines.base import EngineVoice
-from ..satellites.ha_channel import HomeAssistantChannel, channel_endpoint
+from ..satellites.ha_channel import HomeAssistantChannel, channel_endpoint, exposes_token
 from ..satellites.history import HistoryStore
 from ..satellites.history_file import HistoryFile
 from ..satellites.keys import resolve_context
@@ -32,7 +30,7 @@ from .router import (
     plan_reply,
     profile_voice,
 )
-from .session import Lane, ReplyFailed, ReplySession
+from .session import Lane, ReplyFailed, ReplyLimits, ReplySession
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,7 +67,20 @@ class TtsService:
             _LOGGER.error(
                 "home_assistant is enabled but has no url and token (nor $SUPERVISOR_TOKEN)"
             )
+        if self.channel is not None and endpoint and exposes_token(endpoint[0]):
+            _LOGGER.warning(
+                "home_assistant.url %s sends the access token unencrypted over the network; "
+                "use wss:// (or a local address)",
+                endpoint[0],
+            )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._limits = ReplyLimits(
+            first_audio_timeout=config.routing.first_audio_timeout,
+            max_rtf=config.routing.max_rtf,
+            queue_timeout=config.routing.queue_timeout,
+            retry_pause=config.routing.retry_pause,
+            read_ahead=config.server.read_ahead,
+        )
 
     def start(self) -> None:
         for backend in self._backends.values():
@@ -80,13 +91,32 @@ class TtsService:
             self._spawn(self.channel.run())
         self._warn_about_profiles()
 
-    def stop(self) -> None:
-        for backend in self._backends.values():
-            backend.stop()
+    def stop(self, timeout: float = 0.0) -> None:
+        """Save the history and stop the engines (waiting up to `timeout` s for workers)."""
         for task in self._tasks:
             task.cancel()
         if self._history_file is not None:
             self._history_file.close()
+        for backend in self._backends.values():
+            backend.stop(timeout)
+
+    def save_history(self) -> None:
+        """Write the history now (if it is kept on disk); blocking."""
+        if self._history_file is not None:
+            self._history_file.save()
+
+    def problems(self) -> list[str]:
+        """Why the server cannot serve, if it cannot (for the health check); [] when healthy."""
+        found = []
+        for name, backend in self._backends.items():
+            scheduler = backend.scheduler
+            if backend.ready and scheduler.workers_alive < backend.engine.concurrency:
+                alive, wanted = scheduler.workers_alive, backend.engine.concurrency
+                found.append(f"{name}: {alive} of {wanted} workers alive")
+            full_for = scheduler.clock() - (scheduler.full_since or scheduler.clock())
+            if full_for > self.config.server.unhealthy_after:
+                found.append(f"{name}: every reply slot has been taken for {full_for:.0f} s")
+        return found
 
     def _history_changed(self) -> None:
         if self._history_file is not None:
@@ -147,17 +177,15 @@ class TtsService:
 
     def open_reply(
         self,
-        voice: SynthesizeVoice | None,
+        name: str | None,
         context: Mapping[str, Any] | None,
         sink: AudioSink,
         *,
         text_length: int | None = None,
     ) -> ReplySession:
-        """Start a reply; raises ReplyFailed for an unknown voice or when too busy.
-
-        `text_length`: the length of a one-shot text (None while streaming).
+        """Start a reply with voice `name`; raises ReplyFailed for an unknown voice or when
+        too busy. `text_length`: the length of a one-shot text (None while streaming).
         """
-        name = voice.name if voice else None
         resolved = resolve_context(
             event_context=context,
             voice=name,
@@ -208,8 +236,7 @@ class TtsService:
                 resolved.key, conversation_id=resolved.conversation_id, user_text=resolved.user_text
             ),
             health=self.health,
-            first_audio_timeout=self.config.routing.first_audio_timeout,
-            retry_pause=self.config.routing.retry_pause,
+            limits=self._limits,
         )
         self.health[plan.engine].begin()
         return session

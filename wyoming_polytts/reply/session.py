@@ -1,13 +1,16 @@
 """One reply: text in, one audio stream out, on one engine or, when it fails, the next.
 
-Text arrives in fragments; each speakable segment is submitted to the scheduler as soon
-as the text pipeline completes it, and a single writer task writes the audio to the
-reply's sink in order, with pauses between segments.
+Text arrives in fragments; the text pipeline cuts them into segments in a worker thread
+(its work grows with the text, and the event loop only moves events and bytes), each
+segment is submitted to the scheduler as soon as it is complete (but never more than
+`read_ahead` seconds of audio beyond what the listener has taken), and a single writer
+task writes the audio to the reply's sink in order, with pauses between segments.
 
 A reply has lanes: the plan's route and its fallbacks. When the current lane's engine
-raises, times out (no audio within the first-audio budget) or cannot load, the writer
-moves to the next lane and re-submits every segment not yet spoken, the failed one
-first; all engines speak 24 kHz mono, so the stream simply goes on.
+raises, stays silent or cannot load in time, the writer moves to the next lane and
+re-submits every segment not yet spoken, the failed one first; all engines speak 24 kHz
+mono, so the stream simply goes on. The reply owns its scheduler admissions: they are
+released however its writer ends, even when it is cancelled before it ran.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from ..engines.base import SAMPLE_RATE, Audio, SynthesisRequest
-from ..engines.errors import EngineUnavailable
 from ..satellites.history import Conversation
 from ..text import Segment, TextPipeline
 from .audio import AudioSink, fade, silence
 from .backend import Backend
 from .circuit import HealthBoard
+from .lane import LaneFailed, speak_segment, wait_ready
 from .router import Plan, Route
 from .scheduler import Job, ReplyTicket, SchedulerBusy
 
@@ -33,6 +36,13 @@ _LOGGER = logging.getLogger(__name__)
 
 FADE_MS = 5.0
 """Ramp at each segment's edges, so joins and silences never click."""
+CLIENT_MESSAGES = {
+    "internal": "internal error; see the server's log",
+    "timeout": "no audio in time: the server is overloaded or a voice engine is stuck",
+    "synthesis-failed": "the voice engine failed on this reply",
+    "engine-unavailable": "no voice engine can speak this reply now (see the server's log)",
+}
+"""What a client is told; the details (engine errors) go to the log only."""
 
 
 class ReplyFailed(Exception):
@@ -41,6 +51,21 @@ class ReplyFailed(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+@dataclass(frozen=True)
+class ReplyLimits:
+    first_audio_timeout: float
+    """Seconds an engine that started a segment may stay silent (where another can take over)."""
+    max_rtf: float
+    """The last engine may stay silent first_audio_timeout plus this many times the
+    segment's expected duration."""
+    queue_timeout: float
+    """Seconds a segment may wait for a worker (or its engine to load) once it is needed."""
+    retry_pause: float = 0.0
+    """Silence between a segment cut off by a failing engine and its repetition by the next."""
+    read_ahead: float = 30.0
+    """Seconds of audio synthesized at most beyond what the listener has taken."""
 
 
 @dataclass
@@ -59,15 +84,14 @@ class _Pending:
 
     segment: Segment
     deadline: float
+    seconds: float
+    """About how long its audio lasts."""
     job: Job
     lane: int
 
 
-class _LaneFailed(Exception):
-    def __init__(self, code: str, message: str, *, partial: bool) -> None:
-        super().__init__(message)
-        self.code = code
-        self.partial = partial
+class _TextFailed:
+    """Tells the writer that the text pipeline failed (it logged why)."""
 
 
 class ReplySession:
@@ -82,8 +106,7 @@ class ReplySession:
         sink: AudioSink,
         conversation: Conversation,
         health: HealthBoard,
-        first_audio_timeout: float | None = None,
-        retry_pause: float = 0.0,
+        limits: ReplyLimits,
     ) -> None:
         self._lanes = list(lanes)
         self._lane = 0
@@ -92,40 +115,59 @@ class ReplySession:
         self._sink = sink
         self._conversation = conversation
         self._health = health
-        self._first_audio_timeout = first_audio_timeout
-        self._retry_pause = retry_pause
-        self._segments: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._limits = limits
+        self._texts: asyncio.Queue[str | None] = asyncio.Queue()
+        """Fragments for the text pipeline; None once the text is complete."""
+        self._waiting: deque[Segment] = deque()
+        """Complete segments held back by the read-ahead limit."""
+        self._text_complete = False
+        self._segments: asyncio.Queue[_Pending | _TextFailed | None] = asyncio.Queue()
         self._backlog: deque[_Pending] = deque()
+        """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
         self._started = self._lanes[0].backend.scheduler.clock()
-        self._planned_seconds = 0.0
+        self._submitted_seconds = 0.0
+        self._written_seconds = 0.0
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
+        self._segmenter = asyncio.create_task(self._segment(), name="reply text")
         self._writer = asyncio.create_task(self._write(), name="reply writer")
+        self._writer.add_done_callback(lambda _task: self._close_tickets())
 
     def add_text(self, text: str) -> None:
-        """Take a fragment of the reply; complete segments start synthesizing at once."""
-        for segment in self._pipeline.feed(text):
-            self._submit(segment)
+        """Take a fragment of the reply; complete segments start synthesizing soon."""
+        self._texts.put_nowait(text)
 
     def end_text(self) -> None:
-        """The reply's text is complete: flush what the pipeline still holds."""
-        for segment in self._pipeline.finish():
-            self._submit(segment)
-        self._segments.put_nowait(None)
+        """The reply's text is complete: what the pipeline still holds follows."""
+        self._texts.put_nowait(None)
+
+    async def _segment(self) -> None:
+        try:
+            while (text := await self._texts.get()) is not None:
+                self._waiting.extend(await asyncio.to_thread(self._pipeline.feed, text))
+                self._submit_ready()
+            self._waiting.extend(await asyncio.to_thread(self._pipeline.finish))
+        except Exception:
+            _LOGGER.exception("The text pipeline failed on a reply")
+            self._segments.put_nowait(_TextFailed())
+            return
+        self._text_complete = True
+        self._submit_ready()
 
     async def wait(self) -> None:
         """Wait until all audio is sent (after `end_text`); raises ReplyFailed."""
-        try:
-            await self._writer
-        finally:
-            self._close_tickets()
+        await self._writer
 
     async def cancel(self) -> None:
-        """Drop queued work (the client is gone or the reply failed)."""
-        self._close_tickets()
+        """Drop all work of the reply (the client is gone, or the reply ends early)."""
+        self._segmenter.cancel()
         self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ReplyFailed):
+        with contextlib.suppress(asyncio.CancelledError, ReplyFailed, ConnectionError):
             await self._writer
+
+    @property
+    def done(self) -> bool:
+        return self._writer.done()
 
     def _close_tickets(self) -> None:
         for lane in self._lanes:
@@ -141,14 +183,24 @@ class ReplySession:
                 raise ReplyFailed("busy", f"server busy, try again shortly: {err}") from err
         return lane.ticket
 
+    def _submit_ready(self) -> None:
+        """Submit waiting segments while the audio ahead of the listener is under the limit."""
+        while self._waiting and (
+            not self._backlog
+            or self._submitted_seconds - self._written_seconds < self._limits.read_ahead
+        ):
+            self._submit(self._waiting.popleft())
+        if self._text_complete and not self._waiting:
+            self._text_complete = False  # the end marker goes once
+            self._segments.put_nowait(None)
+
     def _submit(self, segment: Segment) -> None:
         # The moment the player would run dry without this segment
-        deadline = self._started + self._planned_seconds
+        deadline = self._started + self._submitted_seconds
         rate = self._lanes[self._lane].backend.engine.chars_per_second
-        self._planned_seconds += len(segment.text) / rate / self._plan.speed + (
-            self._pipeline.pause_after(segment)
-        )
-        item = _Pending(segment, deadline, self._job(segment, deadline), self._lane)
+        seconds = len(segment.text) / rate / self._plan.speed
+        self._submitted_seconds += seconds + self._pipeline.pause_after(segment)
+        item = _Pending(segment, deadline, seconds, self._job(segment, deadline), self._lane)
         self._backlog.append(item)
         self._segments.put_nowait(item)
 
@@ -165,16 +217,19 @@ class ReplySession:
     async def _write(self) -> None:
         pending_pause = 0.0
         while (item := await self._segments.get()) is not None:
+            if isinstance(item, _TextFailed):
+                raise ReplyFailed("internal", CLIENT_MESSAGES["internal"])
             while True:
                 try:
                     spoke = await self._speak(item, pending_pause)
                     break
-                except _LaneFailed as failure:
+                except LaneFailed as failure:
                     self._fail_over(failure)
                     if failure.partial:
-                        pending_pause = self._retry_pause
+                        pending_pause = self._limits.retry_pause
             self._backlog.popleft()
-            self._health[self._lanes[self._lane].route.engine].record_success()
+            if not item.job.cached:
+                self._health[self._lanes[self._lane].route.engine].record_success()
             self._spoken.append(item.segment.text)
             if spoke:
                 # Held back so that no silence trails the last segment
@@ -184,50 +239,45 @@ class ReplySession:
             self._conversation.commit(" ".join(self._spoken))
 
     async def _speak(self, item: _Pending, pause: float) -> bool:
-        """Stream one segment; whether it had any audio. Raises _LaneFailed."""
+        """Stream one segment; whether it had any audio. Raises LaneFailed."""
         lane = self._lanes[item.lane]
-        # Waiting is bounded only where another engine can take over
-        budget = self._first_audio_timeout if item.lane + 1 < len(self._lanes) else None
-        engine = lane.route.engine
         if not lane.ready:
-            try:
-                async with asyncio.timeout(budget):
-                    await lane.backend.wait_ready()
-            except EngineUnavailable as err:
-                raise _LaneFailed("engine-unavailable", str(err), partial=False) from err
-            except TimeoutError as err:
-                raise _LaneFailed(
-                    "timeout", f"{engine} was not ready within {budget} s", partial=False
-                ) from err
+            # A lane with a fallback waits for its engine to load only as long as for audio
+            last = item.lane + 1 == len(self._lanes)
+            limit = self._limits.queue_timeout if last else self._limits.first_audio_timeout
+            await wait_ready(lane.backend, limit)
             lane.ready = True
         spoke = False
-        blocks = self._faded(_within(item.job.blocks(), budget))
-        while True:
-            try:
-                block = await anext(blocks)
-            except StopAsyncIteration:
-                return spoke
-            except TimeoutError as err:
-                raise _LaneFailed(
-                    "timeout", f"{engine} gave no audio for {budget} s", partial=spoke
-                ) from err
-            except Exception as err:
-                raise _LaneFailed(
-                    "synthesis-failed",
-                    f"{engine} could not speak {item.segment.text!r}: {err}",
-                    partial=spoke,
-                ) from err
-            if not spoke and pause:
-                await self._sink.write(silence(SAMPLE_RATE, pause))
-            spoke = True
-            await self._sink.write(block)
+        silence_limit = self._limits.first_audio_timeout
+        if item.lane + 1 == len(self._lanes):
+            silence_limit += self._limits.max_rtf * item.seconds
+        blocks = speak_segment(
+            item.job, lane.route.engine, silence_limit, self._limits.queue_timeout
+        )
+        try:
+            async for block in self._faded(blocks):
+                if not spoke and pause:
+                    await self._write_audio(silence(SAMPLE_RATE, pause))
+                spoke = True
+                await self._write_audio(block)
+        except LaneFailed as failure:
+            failure.partial = spoke
+            raise
+        return spoke
 
-    def _fail_over(self, failure: _LaneFailed) -> None:
+    async def _write_audio(self, audio: Audio) -> None:
+        await self._sink.write(audio)
+        self._written_seconds += len(audio) / SAMPLE_RATE
+        self._submit_ready()
+
+    def _fail_over(self, failure: LaneFailed) -> None:
         """Move to the next lane and re-submit what is not spoken; raise ReplyFailed at the end."""
         failed = self._lanes[self._lane]
-        self._health[failed.route.engine].record_failure()
+        if failure.fault:
+            self._health[failed.route.engine].record_failure()
         if self._lane + 1 >= len(self._lanes):
-            raise ReplyFailed(failure.code, str(failure))
+            _LOGGER.warning("Reply failed: %s", failure)
+            raise ReplyFailed(failure.code, CLIENT_MESSAGES[failure.code])
         self._lane += 1
         lane = self._lanes[self._lane]
         _LOGGER.warning(
@@ -252,15 +302,3 @@ class ReplySession:
             first = False
         if previous is not None:
             yield fade(previous, SAMPLE_RATE, FADE_MS, fade_in=False, fade_out=True)
-
-
-async def _within(blocks: AsyncIterator[Audio], budget: float | None) -> AsyncIterator[Audio]:
-    """The blocks, raising TimeoutError when one takes longer than `budget` seconds to come."""
-    iterator = aiter(blocks)
-    while True:
-        try:
-            async with asyncio.timeout(budget):
-                block = await anext(iterator)
-        except StopAsyncIteration:
-            return
-        yield block

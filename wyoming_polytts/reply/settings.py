@@ -33,8 +33,15 @@ class RoutingSettings:
     conversational_voice: str | None = None
     """The conversational voice for requests that name no voice, in conversational/auto mode."""
     first_audio_timeout: float = bounded(8.0, 0.5, 600.0)
-    """Seconds an engine may keep the listener waiting for a segment's audio before the
-    fallback takes over (only where a fallback on another engine exists)."""
+    """Seconds an engine that started a segment may keep the listener waiting for its audio
+    before the fallback takes over (or, with none left, the reply fails with "timeout")."""
+    max_rtf: float = bounded(3.0, 0.5, 100.0)
+    """With no other engine left to take over, an engine gets first_audio_timeout plus this
+    many times a segment's expected duration: Kokoro speaks a segment in one block, so a
+    long one on a busy CPU is slow, not stuck."""
+    queue_timeout: float = bounded(60.0, 1.0, 3600.0)
+    """Seconds a needed segment may wait for a free worker or a loading engine; that is load,
+    not failure: the engine's circuit breaker does not count it."""
     retry_pause: float = bounded(0.2, 0.0, 3.0)
     """Silence between a segment cut off by a failing engine and its repetition by the next."""
     auto_max_chars: int = bounded(400, 0, 1_000_000)

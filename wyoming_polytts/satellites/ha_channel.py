@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import itertools
 import logging
 import os
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
+from urllib.parse import urlparse
 
 import aiohttp
 
@@ -33,7 +35,7 @@ class CommandFailed(ValueError):
     """Home Assistant answered a command with success: false."""
 
 
-OnEvent = Callable[[Mapping[str, Any]], None]
+OnEvent = Callable[[object], None]
 
 
 def channel_endpoint(
@@ -46,6 +48,20 @@ def channel_endpoint(
     if not token or not url:
         return None
     return url, token
+
+
+def exposes_token(url: str) -> bool:
+    """Whether `url` sends the token in clear text beyond this machine or the home network:
+    ws:// to a host that is not loopback, the Supervisor, a .local name or a private address."""
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    if parsed.scheme != "ws" or host in ("localhost", "supervisor") or host.endswith(".local"):
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # a name that may resolve anywhere
+    return not (address.is_loopback or address.is_private or address.is_link_local)
 
 
 class HomeAssistantChannel:
@@ -72,8 +88,15 @@ class HomeAssistantChannel:
             except AuthFailed as err:
                 _LOGGER.error("Home Assistant refused the access token: %s", err)
                 delay = self._settings.reconnect_max
-            except (aiohttp.ClientError, OSError, TimeoutError, ValueError, TypeError) as err:
+            except (aiohttp.ClientError, OSError, TimeoutError) as err:
                 _LOGGER.warning("Home Assistant side channel at %s: %s", self._url, err)
+            except Exception as err:  # noqa: BLE001 - an unexpected message must not end the channel
+                _LOGGER.warning(
+                    "Home Assistant side channel at %s: unexpected answer (%s: %s)",
+                    self._url,
+                    type(err).__name__,
+                    err,
+                )
             if self.connected.is_set():
                 delay = self._settings.reconnect_min  # it worked for a while: retry soon
             self.connected.clear()
@@ -106,19 +129,29 @@ class HomeAssistantChannel:
     async def _follow(self, connection: _Connection) -> None:
         self._connection = connection
         await connection.call({"type": "subscribe_events", "event_type": "state_changed"})
-        for state in await connection.call({"type": "get_states"}) or ():
-            self._apply(str(state.get("entity_id", "")), state.get("state"))
+        states = await connection.call({"type": "get_states"})
+        for state in states if isinstance(states, list) else ():
+            if isinstance(state, Mapping):
+                self._apply(state.get("entity_id"), state.get("state"))
 
-    def _on_event(self, event: Mapping[str, Any]) -> None:
-        data = event.get("data") or {}
-        if event.get("event_type") != "state_changed" or not isinstance(data, Mapping):
+    def _on_event(self, event: object) -> None:
+        if not isinstance(event, Mapping) or event.get("event_type") != "state_changed":
+            return
+        data = event.get("data")
+        if not isinstance(data, Mapping):
             return
         new_state = data.get("new_state")
-        state = new_state.get("state") if isinstance(new_state, Mapping) else None
-        self._apply(str(data.get("entity_id", "")), state)
+        self._apply(
+            data.get("entity_id"),
+            new_state.get("state") if isinstance(new_state, Mapping) else None,
+        )
 
-    def _apply(self, entity_id: str, state: str | None) -> None:
+    def _apply(self, entity_id: object, state: object) -> None:
         """Track a state; a satellite that starts replying gets its run's facts looked up."""
+        if isinstance(entity_id, str):
+            self._track(entity_id, state if isinstance(state, str) else None)
+
+    def _track(self, entity_id: str, state: str | None) -> None:
         if self.tracker.update(entity_id, state):
             _LOGGER.debug("%s is %s", entity_id, state)
             if self._fetching and self._connection is not None:
@@ -133,13 +166,14 @@ class HomeAssistantChannel:
             self._fetching = False
             return
         except (ConnectionError, TimeoutError, KeyError, TypeError, AttributeError) as err:
-            _LOGGER.debug("No pipeline run found for %s: %r", entity_id, err)
+            _LOGGER.debug("No pipeline run found for %s: %s", entity_id, type(err).__name__)
             return
         if facts is not None:
+            # The question is the user's own words: only whether there is one is logged
             _LOGGER.debug(
-                "%s replies to %r (conversation %s)",
+                "%s replies to a question of %s characters (conversation %s)",
                 entity_id,
-                facts.user_text,
+                len(facts.user_text or ""),
                 facts.conversation_id,
             )
             self.tracker.set_facts(entity_id, facts)
@@ -231,9 +265,10 @@ class _Connection:
 
     def _dispatch(self, item: Mapping[str, Any], on_event: OnEvent) -> None:
         if item.get("type") == "event":
-            on_event(item.get("event") or {})
+            on_event(item.get("event"))
             return
-        future = self._waiting.get(item.get("id", -1))
+        ident = item.get("id")
+        future = self._waiting.get(ident) if isinstance(ident, int) else None
         if future is None or future.done() or item.get("type") != "result":
             return
         if item.get("success"):

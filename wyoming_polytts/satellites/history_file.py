@@ -1,19 +1,28 @@
 """The history on disk: one .npz file (arrays plus a JSON index; no pickle), saved soon
-after replies end and at shutdown, so a restart keeps voices steady."""
+after replies end and at shutdown, so a restart keeps voices steady.
+
+A save writes a partial file, flushes it and its folder to disk, then renames it: a power
+cut leaves the old file or the new one. A file that cannot be read is moved aside
+(`context.npz.corrupt-<time>`) and start-up goes on with no history; a full or read-only
+disk costs a warning, never the server."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import threading
+import time
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ..storage import durable_replace
 from .history import HistoryStore, SatelliteHistory, Turn
 
 _LOGGER = logging.getLogger(__name__)
@@ -48,11 +57,31 @@ class HistoryFile:
                 histories[key] = history
         except FileNotFoundError:
             return
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            _LOGGER.warning("Ignoring saved conversation history %s: %s", self.path, err)
+        except (OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError, TypeError) as err:
+            self._move_aside(err)
             return
         self._store.restore(histories)
         _LOGGER.info("Loaded conversation history of %s satellite(s)", len(histories))
+
+    def _move_aside(self, err: Exception) -> None:
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.replace(self.path, aside)
+        except OSError as move_err:
+            _LOGGER.warning(
+                "Saved conversation history %s is damaged (%s) and cannot be moved aside (%s); "
+                "starting without it",
+                self.path,
+                err,
+                move_err,
+            )
+            return
+        _LOGGER.warning(
+            "Saved conversation history %s is damaged (%s); moved it to %s and started without it",
+            self.path,
+            err,
+            aside.name,
+        )
 
     def save_soon(self) -> None:
         """Save after the delay, off the event loop (several replies, one write)."""
@@ -94,9 +123,14 @@ class HistoryFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(self.path.name + ".partial")
         with self._lock:
-            with partial.open("wb") as file:
-                np.savez(file, **arrays)  # type: ignore[arg-type]
-            os.replace(partial, self.path)
+            try:
+                with partial.open("wb") as file:
+                    np.savez(file, **arrays)  # type: ignore[arg-type]
+                durable_replace(partial, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    partial.unlink()
+                raise
 
 
 def _turn_index(turn: Turn, arrays: dict[str, NDArray[np.generic]]) -> dict[str, object]:

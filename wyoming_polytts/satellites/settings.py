@@ -6,7 +6,7 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..schema import bounded, choice
+from ..schema import bounded, choice, secret
 
 QUALITIES = ("fast", "conversational", "auto")
 """Quality modes a profile (or routing.quality) may ask for."""
@@ -43,6 +43,8 @@ class ContextSettings:
     """Satellites (context keys) remembered; the least recently used is forgotten."""
     default_key: str = "default"
     """The key of requests that no source attributes to a satellite."""
+    max_key_chars: int = bounded(128, 8, 4096)
+    """Longest satellite or conversation id a client may send in a request's context."""
     persist: bool = False
     """Keep the history in the download dir (context.npz) across restarts."""
     save_delay: float = bounded(5.0, 0.0, 3600.0)
@@ -56,8 +58,8 @@ class HomeAssistantSettings:
     enabled: bool = False
     url: str | None = None
     """ws://homeassistant.local:8123/api/websocket; unset: the Supervisor's URL in the add-on."""
-    token: str | None = None
-    """A long-lived access token; unset: $SUPERVISOR_TOKEN (the add-on)."""
+    token: str | None = secret()
+    """A long-lived access token; unset: $SUPERVISOR_TOKEN (the add-on). Never in a repr."""
     active_states: tuple[str, ...] = ("processing", "responding")
     """Satellite states in which a reply may be synthesized (streamed replies start while
     the satellite is still processing)."""

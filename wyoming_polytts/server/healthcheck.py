@@ -1,29 +1,61 @@
-"""Exit 0 when a Wyoming TTS server answers Describe with Info in time (Docker HEALTHCHECK)."""
+"""Exit 0 when the server answers Describe with Info in time and says it can serve
+(Docker HEALTHCHECK): its engines have live workers and not every reply slot is stuck."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 
 from wyoming.client import AsyncTcpClient
+from wyoming.event import Event
 from wyoming.info import Describe, Info
 
 from ..uri import tcp_address
+from .health import HEALTH_EVENT, problems_of
 from .info import PROGRAM_NAME
 
 
 async def describe(host: str, port: int, timeout: float = 5.0) -> Info:
     """Ask a Wyoming server for its Info."""
-    async with AsyncTcpClient(host, port) as client:
+    async with asyncio.timeout(timeout), AsyncTcpClient(host, port) as client:
         await client.write_event(Describe().event())
-        async with asyncio.timeout(timeout):
-            while True:
-                event = await client.read_event()
-                if event is None:
-                    raise ConnectionError("server closed the connection before Info")
-                if Info.is_type(event.type):
-                    return Info.from_event(event)
+        return Info.from_event(await _answer(client, Info.is_type, "Info"))
+
+
+async def _answer(client: AsyncTcpClient, wanted: Callable[[str], bool], what: str) -> Event:
+    while (event := await client.read_event()) is not None:
+        if wanted(event.type):
+            return event
+    raise ConnectionError(f"the server closed the connection before sending {what}")
+
+
+async def _problems(host: str, port: int, timeout: float, program: str | None) -> str | None:
+    """Why the server at host:port is unhealthy, or None; one connection, one deadline
+    (connecting included: a wedged server may never accept)."""
+    uri = f"tcp://{host}:{port}"
+    waiting_for = "Info"
+    try:
+        async with asyncio.timeout(timeout), AsyncTcpClient(host, port) as client:
+            await client.write_event(Describe().event())
+            info = Info.from_event(await _answer(client, Info.is_type, "Info"))
+            names = [tts.name for tts in info.tts]
+            if not names:
+                return f"{uri} answered without a text-to-speech program"
+            if program and program not in names:
+                return f"{uri} serves {', '.join(names)}, not {program}"
+            waiting_for = "a health answer"
+            await client.write_event(Event(type=HEALTH_EVENT))
+            answer = await _answer(client, lambda kind: kind == HEALTH_EVENT, waiting_for)
+    except TimeoutError:
+        return f"no {waiting_for} from {uri} within {timeout} s"
+    except OSError as err:
+        return f"cannot reach {uri}: {err}"
+    problems = problems_of(answer)
+    if problems is None:
+        return f"{uri} sent a malformed health answer"
+    return f"{uri} cannot serve: {'; '.join(problems)}" if problems else None
 
 
 def check(uri: str, timeout: float, program: str | None) -> str | None:
@@ -31,19 +63,7 @@ def check(uri: str, timeout: float, program: str | None) -> str | None:
     address = tcp_address(uri)
     if address is None:
         return f"expected tcp://HOST:PORT, got {uri!r}"
-    try:
-        # The deadline covers connecting too: a wedged server may never accept
-        info = asyncio.run(asyncio.wait_for(describe(*address, timeout=timeout), timeout))
-    except TimeoutError:
-        return f"no Info from {uri} within {timeout} s"
-    except OSError as err:
-        return f"cannot reach {uri}: {err}"
-    names = [tts.name for tts in info.tts]
-    if not names:
-        return f"{uri} answered without a text-to-speech program"
-    if program and program not in names:
-        return f"{uri} serves {', '.join(names)}, not {program}"
-    return None
+    return asyncio.run(_problems(*address, timeout, program))
 
 
 def main(argv: list[str] | None = None) -> None:

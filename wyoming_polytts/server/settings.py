@@ -19,3 +19,18 @@ class ServerSettings:
     """Duration of each audio-chunk sent to Home Assistant."""
     max_replies: int = bounded(16, 1, 1000)
     """Replies in progress per engine; one more gets a "busy" error instead of an endless queue."""
+    max_connections: int = bounded(64, 1, 10_000)
+    """Open connections; one more gets a "busy" error and is closed."""
+    idle_timeout: float = bounded(60.0, 1.0, 86_400.0)
+    """Seconds a client may send nothing while the server waits for it (an open stream, or
+    an idle connection); then it gets a "timeout" error and is closed."""
+    frame_timeout: float = bounded(10.0, 0.5, 3600.0)
+    """Seconds a frame may take from its first byte to its last."""
+    write_timeout: float = bounded(30.0, 1.0, 3600.0)
+    """Seconds a client may leave audio unread before its reply is cancelled."""
+    read_ahead: float = bounded(30.0, 1.0, 3600.0)
+    """Seconds of audio synthesized at most beyond what a client has taken."""
+    shutdown_grace: float = bounded(8.0, 0.0, 300.0)
+    """Seconds replies in progress may take to finish on SIGTERM (Docker and s6 kill at 10)."""
+    unhealthy_after: float = bounded(120.0, 1.0, 86_400.0)
+    """Seconds every reply slot of an engine may stay taken before the health check fails."""

@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 from ..app import build_service
 from ..config import Config
 from ..engines.base import Engine
+from ..reply.router import EngineState
 from ..reply.service import TtsService
 from ..reply.settings import CacheSettings
-from ..server.handler import TtsEventHandler
+from ..server.listener import Listener
 
 
 @dataclasses.dataclass
@@ -20,27 +21,37 @@ class RunningServer:
     host: str
     port: int
     service: TtsService
+    listener: Listener
+
+    async def loaded(self, timeout: float = 10.0) -> None:
+        """Until every engine has loaded (or failed to): "auto" routing waits for nothing."""
+        async with asyncio.timeout(timeout):
+            while any(
+                status.state is EngineState.LOADING
+                for status in self.service.engine_statuses().values()
+            ):
+                await asyncio.sleep(0.01)
 
 
 @asynccontextmanager
 async def running_server(
-    engines: Sequence[Engine], config: Config | None = None
+    engines: Sequence[Engine], config: Config | None = None, *, loaded: bool = True
 ) -> AsyncIterator[RunningServer]:
     """Serve `engines` on a free loopback port in this event loop, without the phrase cache
-    (every request reaches the engine; the scheduler's tests cover the cache)."""
-    config = dataclasses.replace(config or Config(), cache=CacheSettings(max_mb=0))
+    (every request reaches the engine; the scheduler's tests cover the cache). With `loaded`,
+    once every engine has loaded or failed: requests then route as on a running server."""
+    config = config or Config()
+    server = dataclasses.replace(config.server, uri="tcp://127.0.0.1:0")
+    config = dataclasses.replace(config, server=server, cache=CacheSettings(max_mb=0))
     service = build_service(config, engines)
     service.start()
-    server = await asyncio.start_server(
-        lambda reader, writer: asyncio.ensure_future(
-            TtsEventHandler(service, reader, writer).run()
-        ),
-        "127.0.0.1",
-        0,
-    )
-    port = server.sockets[0].getsockname()[1]
+    listener = Listener(service, config.server)
+    await listener.start()
+    running = RunningServer("127.0.0.1", listener.port, service, listener)
     try:
-        yield RunningServer("127.0.0.1", port, service)
+        if loaded:
+            await running.loaded()
+        yield running
     finally:
-        server.close()
+        await listener.shut_down(grace=0)
         service.stop()

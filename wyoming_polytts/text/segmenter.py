@@ -3,10 +3,11 @@
 markdown-it finds the blocks; it parses again only when a line completes (or when the
 line still arriving has shown enough of itself to tell its block), and only from the
 top-level block that holds the first unspoken one. Lines that merely continue a paragraph
-or a code fence are added without a parse, so a long reply costs no more per line than a
-short one. Within a block, `SentenceSplitter` cuts the first clause, then sentences. A cut
-is only made once the text after it proves it right, so the same text gives the same
-pieces however it was chunked.
+(top-level or quoted), a code fence or a table are added without parsing the block again,
+so a long reply costs no more per line than a short one. Within a block,
+`SentenceSplitter` cuts the first clause, then sentences. A cut is only made once the
+text after it proves it right, so the same text gives the same pieces however it was
+chunked.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ DECIDING_CHARS = 8
 _UNDECIDED_STARTS = ("<", "[")
 """Html blocks and link definitions: only the whole line tells."""
 _RULE_CHARS = frozenset("-=*_ \t")
+_QUOTE = re.compile(r" {0,3}> ?")
+_DELIMITER_ROW = re.compile(r"\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
+"""The line under a table's header: |---|:--:|"""
 """A line of only these may still turn out a rule or a setext heading's underline."""
 _PAUSES = {
     BlockKind.PARAGRAPH: Pause.PARAGRAPH,
@@ -75,7 +79,7 @@ class Segmenter:
         return self._speak(final=True)
 
     def _update(self) -> None:
-        if not (self._extend_fence() or self._extend_paragraph()):
+        if not (self._extend_fence() or self._extend_paragraph() or self._extend_table()):
             self._parse(final=False)
 
     def _parse(self, final: bool) -> None:
@@ -88,10 +92,12 @@ class Segmenter:
             self._partial_seen = True  # nothing changes before the next line break
 
     def _parse_lines(self, count: int, with_partial: bool) -> None:
-        source = self._lines[:count] + ([self._partial] if with_partial else [])
-        # Every line ends with a line break, or markdown-it would not count a last blank one
-        parsed = blocks("".join(line + "\n" for line in source))
-        self._blocks = [_shifted(block, self._base) for block in parsed]
+        table = self._open_table()
+        if table is not None and table[0].end - self._base <= count:
+            self._blocks = self._blocks_after_table(*table, count, with_partial)
+        else:
+            source = self._lines[:count] + ([self._partial] if with_partial else [])
+            self._blocks = [_shifted(block, self._base) for block in _parsed(source)]
         self._parsed_end = self._base + count
         self._partial_seen = with_partial
         self._tail = None
@@ -129,30 +135,100 @@ class Segmenter:
         return True
 
     def _extend_paragraph(self) -> bool:
-        """Add lines that continue an open top-level paragraph without parsing it again."""
-        paragraph = self._open_last(BlockKind.PARAGRAPH)
-        if paragraph is None:
+        """Add lines that continue an open paragraph, top-level or quoted, without parsing it
+        again."""
+        last = self._blocks[-1] if self._blocks else None
+        if last is None or last.kind is not BlockKind.PARAGRAPH or last.end < self._parsed_end:
             return False
-        lines, first = self._lines, self._parsed_end - self._base
-        text = paragraph.text
+        quoted = not last.top
+        if quoted and not _quote_content(self._lines[last.start - self._base]):
+            return False  # in a list, or a nested quote: those lines need their context
+        lines, first = (
+            [_content(line, quoted) for line in self._lines],
+            self._parsed_end - self._base,
+        )
+        text = last.text
         if self._tail is not None and first < len(lines):
             # The line that was arriving, already known to continue the paragraph, is complete
-            text += self._tail[0] + lines[first].strip()
+            text += self._tail[0] + (lines[first] or "").strip()
             first += 1
         for index in range(first, len(lines)):
-            if index == 0 or not _continues(lines[index - 1], lines[index]):
+            previous, line = lines[index - 1] if index else None, lines[index]
+            if previous is None or line is None or not _continues(previous, line):
                 return False
-            text += "\n" + lines[index].strip()
+            text += "\n" + line.strip()
         tail = None
         if _decided(self._partial):
-            if not lines or not _continues(lines[-1], self._partial):
+            partial = _content(self._partial, quoted)
+            if not lines or lines[-1] is None or partial is None:
                 return False
-            tail = ("\n", len(self._partial) - len(self._partial.lstrip()))
+            if not _continues(lines[-1], partial):
+                return False
+            tail = ("\n", len(self._partial) - len(partial.lstrip()))
         self._parsed_end = self._base + len(lines)
         end = self._parsed_end + (1 if tail else 0)
-        self._blocks[-1] = dataclasses.replace(paragraph, text=text, end=end)
+        self._blocks[-1] = dataclasses.replace(last, text=text, end=end)
         self._partial_seen, self._tail = tail is not None, tail
         return True
+
+    def _open_table(self) -> tuple[Block, list[str]] | None:
+        """The last block and the header and delimiter lines of its table, if it is a row of
+        a top-level table that the next line may extend. Rows do not depend on each other: a
+        line after it parses with the header and delimiter alone as within the whole table."""
+        last = self._blocks[-1] if self._blocks else None
+        if last is None or last.kind is not BlockKind.TABLE_ROW:
+            return None
+        # Parsed up to its end (not from the line still arriving), with at most a blank after
+        if not self._parsed_end - 1 <= last.end <= self._parsed_end:
+            return None
+        # A blank line after it has ended the table, but what comes next is still cheap to parse
+        if last.end < self._parsed_end and self._lines[last.end - self._base].strip():
+            return None
+        head = self._lines[last.anchor - self._base : last.anchor - self._base + 2]
+        if len(head) < 2 or not head[0].startswith("|") or not _DELIMITER_ROW.fullmatch(head[1]):
+            return None  # a table inside a list or a quote: its lines are not the table's
+        return last, head
+
+    def _extend_table(self) -> bool:
+        """Add whole rows to an open top-level table without parsing the table again."""
+        table = self._open_table()
+        new = self._lines[self._parsed_end - self._base :]
+        if table is None or table[0].end != self._parsed_end or not new:
+            return False
+        if not all(line.startswith("|") for line in new):
+            return False
+        last, head = table
+        rows: list[Block] = []
+        for line in new:
+            found = _parsed([*head, line])
+            if [block.kind for block in found] != [BlockKind.TABLE_ROW] * 2:
+                return False
+            number = self._parsed_end + len(rows)
+            rows.append(Block(BlockKind.TABLE_ROW, found[1].text, number, number + 1, last.anchor))
+        self._blocks += rows
+        self._parsed_end += len(rows)
+        self._partial_seen, self._tail = False, None
+        return True
+
+    def _blocks_after_table(
+        self, last: Block, head: list[str], count: int, with_partial: bool
+    ) -> list[Block]:
+        """The blocks known so far and those of the lines after the table's last known row,
+        parsed after the header and delimiter only: where the table ends costs a few lines."""
+        start = last.end - self._base
+        source = [*head, *self._lines[start:count], *([self._partial] if with_partial else [])]
+        offset = last.end - len(head)
+        after = [
+            dataclasses.replace(
+                block,
+                start=block.start + offset,
+                end=block.end + offset,
+                anchor=last.anchor if block.anchor < len(head) else block.anchor + offset,
+            )
+            for block in _parsed(source)
+            if block.start >= len(head)
+        ]
+        return [*self._blocks, *after]
 
     def _speak(self, final: bool) -> list[Segment]:
         pieces: list[Segment] = []
@@ -203,6 +279,22 @@ class Segmenter:
             drop = pending[0].anchor - self._base
             del self._lines[:drop]
             self._base += drop
+
+
+def _parsed(lines: list[str]) -> list[Block]:
+    # Every line ends with a line break, or markdown-it would not count a last blank one
+    return blocks("".join(line + "\n" for line in lines))
+
+
+def _quote_content(line: str) -> str | None:
+    """A line of a top-level quote without its marker ("> a" -> "a"); None for other lines."""
+    if not _QUOTE.match(line) or _QUOTE.sub("", line, count=1).startswith(">"):
+        return None
+    return _QUOTE.sub("", line, count=1)
+
+
+def _content(line: str, quoted: bool) -> str | None:
+    return _quote_content(line) if quoted else line
 
 
 def _decided(line: str) -> bool:

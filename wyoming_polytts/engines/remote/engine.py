@@ -19,10 +19,11 @@ from typing import BinaryIO
 import numpy as np
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStop
 from wyoming.error import Error
-from wyoming.event import Event, read_event, write_event
+from wyoming.event import Event, write_event
 from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
+from ...framing import FrameError, read_event_sync
 from ...uri import tcp_address
 from ..base import SAMPLE_RATE, Audio, Engine, EngineVoice, SynthesisRequest
 from ..errors import EngineUnavailable, SynthesisCancelled
@@ -103,7 +104,7 @@ class WyomingRemoteEngine(Engine):
     def _describe(self) -> Info:
         with self._connect() as (reader, writer):
             _send(Describe().event(), writer)
-            while (event := read_event(reader)) is not None:
+            while (event := self._read(reader)) is not None:
                 if Info.is_type(event.type):
                     return Info.from_event(event)
         raise RemoteFailed("closed the connection before sending info")
@@ -138,7 +139,7 @@ class WyomingRemoteEngine(Engine):
         with self._connect() as (reader, writer):
             _send(synthesize.event(), writer)
             while True:
-                event = read_event(reader)
+                event = self._read(reader)
                 if cancel.is_set():
                     raise SynthesisCancelled
                 if event is None:
@@ -150,6 +151,13 @@ class WyomingRemoteEngine(Engine):
                     return
                 elif Error.is_type(event.type):
                     raise RemoteFailed(f"remote {self.name}: {Error.from_event(event).text}")
+
+    def _read(self, reader: BinaryIO) -> Event | None:
+        """The remote's next event, within the same limits as a client's."""
+        try:
+            return read_event_sync(reader, self._settings.max_frame_bytes)
+        except FrameError as err:
+            raise RemoteFailed(f"remote {self.name} sent a broken frame: {err}") from err
 
     def _connect(self) -> contextlib.AbstractContextManager[tuple[BinaryIO, BinaryIO]]:
         return _connection(self._address, self._settings.timeout)

@@ -18,6 +18,8 @@ class RemoteSettings:
     """tcp://gpu-box:10200"""
     timeout: float = bounded(10.0, 0.5, 600.0)
     """Seconds to connect and between two events of a reply."""
+    max_frame_bytes: int = bounded(1 << 20, 1024, 1 << 30)
+    """Largest header line, data block or payload accepted from the remote."""
     prefix: str | None = None
     """Put before the remote's voice names in Info; unset: "<name>." ("" keeps them as-is)."""
     voices: tuple[str, ...] = ()

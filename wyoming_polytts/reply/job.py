@@ -1,0 +1,116 @@
+"""One segment's work for an engine: queued by urgency, its audio handed to the event loop.
+
+A job's blocks cross from a worker thread to the loop through the job's own queue; the
+worker marks when it starts, so that a reply can tell time spent waiting for a worker
+(load) from time the engine takes (its fault when it is too long).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from ..engines.base import Audio, SynthesisRequest
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(order=True)
+class _Entry:
+    urgency: tuple[int, float, int]
+    job: Job = field(compare=False)
+
+
+class JobQueue:
+    """A priority queue of jobs that forgets cancelled ones; not thread-safe by itself."""
+
+    def __init__(self) -> None:
+        self._heap: list[_Entry] = []
+        self._order = itertools.count()
+
+    def push(self, job: Job) -> None:
+        stage = 0 if job.first else 1
+        heapq.heappush(self._heap, _Entry((stage, job.deadline, next(self._order)), job))
+
+    def pop(self) -> Job | None:
+        """The most urgent job that is not cancelled, or None."""
+        while self._heap:
+            job = heapq.heappop(self._heap).job
+            if not job.cancelled:
+                return job
+        return None
+
+    def __len__(self) -> int:
+        return sum(1 for entry in self._heap if not entry.job.cancelled)
+
+
+_END = object()
+
+
+class Job:
+    """One segment to synthesize; its audio reaches the event loop through a queue."""
+
+    def __init__(
+        self,
+        request: SynthesisRequest,
+        *,
+        first: bool,
+        deadline: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.request = request
+        self.first = first
+        self.deadline = deadline
+        self.cancel_event = threading.Event()
+        self.started = asyncio.Event()
+        """Set once a worker took the job (or the cache answered it)."""
+        self.cached = False
+        """Answered from the phrase cache: the engine did not run."""
+        self._loop = loop
+        self._results: asyncio.Queue[object] = asyncio.Queue()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def start(self) -> None:
+        """A worker begins it (from its thread)."""
+        self._call(self.started.set)
+
+    def deliver(self, item: object) -> None:
+        """Hand a block, an exception or the end marker to the loop (from any thread)."""
+        self._call(self._results.put_nowait, item)
+
+    def finish(self) -> None:
+        self.deliver(_END)
+
+    def answer_from_cache(self, audio: Audio) -> None:
+        """The whole segment at once, on the event loop."""
+        self.cached = True
+        self.started.set()
+        self._results.put_nowait(audio)
+        self._results.put_nowait(_END)
+
+    def _call(self, callback: Callable[..., object], *args: object) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            _LOGGER.debug("Event loop closed; dropping a result")
+
+    async def blocks(self) -> AsyncIterator[Audio]:
+        """The audio blocks in order; raises what the engine raised."""
+        while True:
+            item = await self._results.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]

@@ -1,0 +1,71 @@
+"""Waiting for one lane's audio, with a limit on every wait.
+
+Time a segment spends queued for a worker, or waiting for its engine to load, is load and
+not failure: past its limit the reply moves on (or fails with `timeout`), but the engine's
+circuit breaker is not told. An engine that started a segment and stays silent, or fails,
+is at fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from ..engines.base import Audio
+from ..engines.errors import EngineUnavailable
+from .backend import Backend
+from .scheduler import Job
+
+
+class LaneFailed(Exception):
+    """A lane cannot go on; the message is for the log (it may name engine errors)."""
+
+    def __init__(self, code: str, message: str, *, fault: bool) -> None:
+        super().__init__(message)
+        self.code = code
+        self.fault = fault
+        """Whether the engine is to blame (its circuit breaker counts it)."""
+        self.partial = False
+        """Whether some of the segment was heard before it failed (set by the session)."""
+
+
+async def wait_ready(backend: Backend, limit: float) -> None:
+    """Until the lane's engine has loaded; LaneFailed when it cannot or takes too long."""
+    engine = backend.engine.name
+    try:
+        async with asyncio.timeout(limit):
+            await backend.wait_ready()
+    except EngineUnavailable as err:
+        raise LaneFailed("engine-unavailable", str(err), fault=True) from err
+    except TimeoutError as err:
+        raise LaneFailed(
+            "timeout", f"{engine} was not ready within {limit} s", fault=False
+        ) from err
+
+
+async def speak_segment(
+    job: Job, engine: str, silence_limit: float, queue_limit: float
+) -> AsyncIterator[Audio]:
+    """The segment's audio blocks as the engine makes them; LaneFailed when no worker takes it
+    within `queue_limit` s, or the engine is silent for `silence_limit` s once it started."""
+    try:
+        async with asyncio.timeout(queue_limit):
+            await job.started.wait()
+    except TimeoutError as err:
+        message = f"{engine} had no free worker for {queue_limit} s"
+        raise LaneFailed("timeout", message, fault=False) from err
+    blocks = aiter(job.blocks())
+    while True:
+        try:
+            async with asyncio.timeout(silence_limit):
+                block = await anext(blocks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as err:
+            message = f"{engine} gave no audio for {silence_limit:.1f} s"
+            raise LaneFailed("timeout", message, fault=True) from err
+        except Exception as err:
+            # Its message may quote the text (the user's): the scheduler logged it at DEBUG
+            message = f"{engine} failed: {type(err).__name__}"
+            raise LaneFailed("synthesis-failed", message, fault=True) from err
+        yield block

@@ -1,0 +1,90 @@
+"""Accepts connections up to a cap, and ends them gracefully when the server stops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from urllib.parse import urlparse
+
+from wyoming.error import Error
+from wyoming.event import async_write_event
+
+from ..reply.service import TtsService
+from ..uri import tcp_address
+from .handler import TtsEventHandler
+from .settings import ServerSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+SHUTDOWN_MESSAGE = "the server is shutting down; try again shortly"
+
+
+class Listener:
+    """One TtsEventHandler per connection, at most `max_connections` at once."""
+
+    def __init__(self, service: TtsService, settings: ServerSettings) -> None:
+        self._service = service
+        self._settings = settings
+        self._server: asyncio.Server | None = None
+        self._handlers: dict[asyncio.Task[None], TtsEventHandler] = {}
+
+    async def start(self) -> None:
+        uri = self._settings.uri
+        address = tcp_address(uri)
+        if address is not None:
+            self._server = await asyncio.start_server(self._accept, *address)
+        elif urlparse(uri).scheme == "unix":
+            path = Path(urlparse(uri).path)
+            await asyncio.to_thread(path.unlink, missing_ok=True)  # a stale socket file
+            self._server = await asyncio.start_unix_server(self._accept, path)
+        else:
+            raise ValueError(f"server.uri must be tcp://HOST:PORT or unix://PATH, got {uri!r}")
+
+    @property
+    def connections(self) -> int:
+        return len(self._handlers)
+
+    @property
+    def port(self) -> int:
+        """The TCP port it listens on (the one the system chose for port 0)."""
+        assert self._server is not None
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        limit = self._settings.max_connections
+        if len(self._handlers) >= limit:
+            _LOGGER.warning("Refused a connection: %s are open (the limit)", limit)
+            error = Error(text=f"too many connections (limit {limit})", code="busy")
+            with contextlib.suppress(ConnectionError, TimeoutError):
+                async with asyncio.timeout(self._settings.write_timeout):
+                    await async_write_event(error.event(), writer)
+            writer.close()
+            return
+        handler = TtsEventHandler(self._service, reader, writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers[task] = handler
+        try:
+            await handler.run()
+        finally:
+            del self._handlers[task]
+
+    async def shut_down(self, grace: float) -> None:
+        """Stop accepting; let replies in progress finish for `grace` s; end the rest."""
+        if self._server is not None:
+            self._server.close()
+        for handler in list(self._handlers.values()):
+            await handler.shut_down()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while any(h.busy for h in self._handlers.values()) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        busy = sum(h.busy for h in self._handlers.values())
+        if busy:
+            _LOGGER.warning("Ending %s reply(s) still in progress after %.1f s", busy, grace)
+        for handler in list(self._handlers.values()):
+            await handler.abort(SHUTDOWN_MESSAGE)
+        if self._handlers:
+            await asyncio.wait(list(self._handlers), timeout=1.0)
