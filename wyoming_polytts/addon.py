@@ -21,6 +21,9 @@ from .config import Config
 from .schema import ConfigError, build
 
 ADDON_URI = "tcp://0.0.0.0:10200"
+PRIVATE_HISTORY = "history/context.npz"
+"""Excluded from Home Assistant's backups (config.yaml's backup_exclude): it holds what
+people said. `backup_history: true` keeps it at the top of /data, where backups take it."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,10 @@ def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[s
         "satellites": satellites,
         # In the add-on the Supervisor's websocket proxy and token are found automatically
         "home_assistant": {"enabled": options["satellite_side_channel"]},
-        "context": {"persist": True},
+        "context": {
+            "persist": True,
+            "file": "context.npz" if options.get("backup_history") else PRIVATE_HISTORY,
+        },
         "debug": options["log_level"] == "debug",
     }
 

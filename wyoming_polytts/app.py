@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -43,8 +44,9 @@ WORKER_JOIN_SECONDS = 1.0
 """How long the engines' workers may take to end their current segment at shutdown."""
 
 
-async def serve(config: Config) -> None:
-    """Serve until SIGTERM or SIGINT, then stop gracefully (see `shut_down`)."""
+async def serve(config: Config) -> bool:
+    """Serve until SIGTERM or SIGINT, then stop gracefully (see `shut_down`); whether every
+    engine stopped working in time."""
     service = build_service(config)
     listener = Listener(service, config.server)
     stopping = asyncio.Event()
@@ -65,7 +67,8 @@ async def serve(config: Config) -> None:
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-        service.stop(WORKER_JOIN_SECONDS)
+        stopped = service.stop(WORKER_JOIN_SECONDS)
+    return stopped
 
 
 async def shut_down(service: TtsService, listener: Listener, grace: float) -> None:
@@ -84,6 +87,12 @@ def run_server(config: Config) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        asyncio.run(serve(config))
+        stopped = asyncio.run(serve(config))
     except ConfigError as err:  # found while starting, e.g. no address to advertise
         sys.exit(f"wyoming-polytts: {err}")
+    if not stopped:
+        # An engine is still inside native code (a segment, a model load): tearing the
+        # interpreter down around it would abort. Everything is saved: leave at once.
+        _LOGGER.info("Leaving an engine's last segment or load unfinished")
+        logging.shutdown()
+        os._exit(0)

@@ -48,7 +48,7 @@ def test_manifest_follows_the_add_on_linter_rules() -> None:
     config = load(ADDON / "config.yaml")
     assert not DEPRECATED_ARCHES & set(config["arch"])
     assert "HEALTHCHECK" in (ADDON / "Dockerfile").read_text()
-    assert "watchdog" not in config
+    assert config["watchdog"] == "tcp://[HOST]:[PORT:10200]"
     assert config["discovery"] == ["wyoming"]
     assert config["ports"] == {"10200/tcp": None}
 

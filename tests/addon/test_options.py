@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 
@@ -35,6 +36,19 @@ def test_the_add_on_defaults_give_a_valid_config(tmp_path: Path) -> None:
     assert not config.home_assistant.enabled
     assert config.context.persist
     assert not config.debug
+
+
+@pytest.mark.parametrize(
+    ("backup_history", "kept_at"), [(False, "history/context.npz"), (True, "context.npz")]
+)
+def test_history_is_left_out_of_backups_unless_asked(
+    tmp_path: Path, backup_history: bool, kept_at: str
+) -> None:
+    """What people said stays out of Home Assistant's backups unless the user opts in."""
+    config = addon_config(paths_with(tmp_path, {**defaults(), "backup_history": backup_history}))
+    assert config.context.file == kept_at
+    excluded = yaml.safe_load((REPO / "addon" / "config.yaml").read_text())["backup_exclude"]
+    assert any(fnmatch.fnmatch(kept_at, pattern) for pattern in excluded) != backup_history
 
 
 def test_satellites_side_channel_voice_and_log_level(tmp_path: Path) -> None:

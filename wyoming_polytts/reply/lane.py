@@ -56,16 +56,22 @@ async def speak_segment(
         raise LaneFailed("timeout", message, fault=False) from err
     blocks = aiter(job.blocks())
     while True:
+        deadline = asyncio.timeout(silence_limit)
         try:
-            async with asyncio.timeout(silence_limit):
+            async with deadline:
                 block = await anext(blocks)
         except StopAsyncIteration:
             return
         except TimeoutError as err:
+            if not deadline.expired():  # the engine's own (a remote's socket timed out)
+                raise _engine_failed(engine, err) from err
             message = f"{engine} gave no audio for {silence_limit:.1f} s"
             raise LaneFailed("timeout", message, fault=True) from err
         except Exception as err:
-            # Its message may quote the text (the user's): the scheduler logged it at DEBUG
-            message = f"{engine} failed: {type(err).__name__}"
-            raise LaneFailed("synthesis-failed", message, fault=True) from err
+            raise _engine_failed(engine, err) from err
         yield block
+
+
+def _engine_failed(engine: str, err: Exception) -> LaneFailed:
+    # Its message may quote the text (the user's): the scheduler logged it at DEBUG
+    return LaneFailed("synthesis-failed", f"{engine} failed: {type(err).__name__}", fault=True)

@@ -129,9 +129,14 @@ class Scheduler:
         while (job := self._next_job()) is not None:
             try:
                 self._run(job)
-            except Exception as err:
+            except Exception as err:  # a fault ends its job, never the worker
                 _LOGGER.exception("%s worker: a job failed outside the engine", self.engine.name)
                 job.deliver(err)
+            except BaseException:
+                # Nothing should raise this; the worker ends and the health check tells
+                _LOGGER.exception("%s worker died", self.engine.name)
+                job.deliver(RuntimeError(f"a {self.engine.name} worker died"))
+                raise
             finally:
                 job.finish()
 

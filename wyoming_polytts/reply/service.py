@@ -34,8 +34,6 @@ from .session import Lane, ReplyFailed, ReplyLimits, ReplySession
 
 _LOGGER = logging.getLogger(__name__)
 
-HISTORY_FILE = "context.npz"
-
 
 class TtsService:
     """Opens replies on the right engines; answers Describe."""
@@ -53,7 +51,9 @@ class TtsService:
         self.health = HealthBoard(config.routing.circuit)
         self.history = HistoryStore(config.context, on_commit=self._history_changed)
         self._history_file = (
-            HistoryFile(self.history, config.download_dir / HISTORY_FILE, config.context.save_delay)
+            HistoryFile(
+                self.history, config.download_dir / config.context.file, config.context.save_delay
+            )
             if config.context.persist
             else None
         )
@@ -82,6 +82,11 @@ class TtsService:
             read_ahead=config.server.read_ahead,
         )
 
+    @property
+    def backends(self) -> Mapping[str, Backend]:
+        """Each engine's backend, by engine name."""
+        return self._backends
+
     def start(self) -> None:
         for backend in self._backends.values():
             backend.start_loading()
@@ -91,14 +96,15 @@ class TtsService:
             self._spawn(self.channel.run())
         self._warn_about_profiles()
 
-    def stop(self, timeout: float = 0.0) -> None:
-        """Save the history and stop the engines (waiting up to `timeout` s for workers)."""
+    def stop(self, timeout: float = 0.0) -> bool:
+        """Save the history and stop the engines (waiting up to `timeout` s for workers);
+        whether every engine has stopped working."""
         for task in self._tasks:
             task.cancel()
         if self._history_file is not None:
             self._history_file.close()
-        for backend in self._backends.values():
-            backend.stop(timeout)
+        stopped = [backend.stop(timeout) for backend in self._backends.values()]
+        return all(stopped)
 
     def save_history(self) -> None:
         """Write the history now (if it is kept on disk); blocking."""

@@ -46,7 +46,9 @@ class ContextSettings:
     max_key_chars: int = bounded(128, 8, 4096)
     """Longest satellite or conversation id a client may send in a request's context."""
     persist: bool = False
-    """Keep the history in the download dir (context.npz) across restarts."""
+    """Keep the history on disk (`file`) across restarts."""
+    file: str = "context.npz"
+    """Where it is kept, relative to the download dir."""
     save_delay: float = bounded(5.0, 0.0, 3600.0)
     """Seconds between a reply's end and saving the history (several replies, one write)."""
 

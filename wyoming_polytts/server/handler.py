@@ -86,7 +86,7 @@ class TtsEventHandler(AsyncEventHandler):
     async def _next_event(self) -> Event | None:
         """The next event; None when the connection is to end."""
         try:
-            async with asyncio.timeout(self._idle_deadline()) as self._idle:
+            async with asyncio.timeout_at(self._idle_deadline()) as self._idle:
                 return await read_event(self.reader, self._frames, self._idle)
         except TimeoutError:
             idle = self._limits.idle_timeout

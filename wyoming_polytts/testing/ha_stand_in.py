@@ -107,6 +107,11 @@ class FakeHomeAssistant:
                 }
             )
 
+    async def send_raw(self, message: object) -> None:
+        """Anything at all, to every subscriber (what a future or broken Home Assistant might)."""
+        for socket, _ident in self._sockets:
+            await socket.send_json(message)
+
     def add_run(
         self, run_id: str, stamp: str, device_id: str, question: str, conversation: str
     ) -> None:
