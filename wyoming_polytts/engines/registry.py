@@ -10,12 +10,14 @@ from .base import Engine, EngineVoice
 
 
 def _kokoro(config: Config) -> Engine:
-    from .kokoro.engine import KokoroEngine
+    from .kokoro.engine import VOICE_NAMES, KokoroEngine
     from .kokoro.files import ensure_kokoro
+    from .kokoro.own_voices import find_own_voices
 
     return KokoroEngine(
         config.kokoro,
         locate_files=lambda: ensure_kokoro(config.models.paths, config.download_dir),
+        own_voices=find_own_voices(config.models.paths, taken=VOICE_NAMES),
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ...schema import bounded
 
@@ -15,3 +16,5 @@ class KokoroSettings:
     least memory; two single-threaded ones share 2 cores more fairly between rooms (README)."""
     threads_per_worker: int = bounded(0, 0, 64)
     """onnxruntime intra-op threads per session; 0 means one per physical core."""
+    blends: Mapping[str, str] = field(default_factory=dict)
+    """Named voice blends listed as voices of their own, e.g. {"warm": "af_heart(2)+bf_emma"}."""
