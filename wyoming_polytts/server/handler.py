@@ -111,7 +111,7 @@ class TtsEventHandler(AsyncEventHandler):
         if self._stream is not None:
             raise ProtocolError("protocol", "synthesize-start inside a stream that is not stopped")
         await self._wait_previous_reply()
-        self._stream = self._open(start.voice, start.context)
+        self._stream = self._open(start.voice, start.context, text_format=start.text_format)
         self._stream_chars = 0
 
     def _add_stream_text(self, stream: ReplySession, event: Event) -> None:
@@ -123,17 +123,29 @@ class TtsEventHandler(AsyncEventHandler):
     async def _one_shot(self, synthesize: Synthesize) -> None:
         self._check_length(len(synthesize.text))
         await self._wait_previous_reply()
-        reply = self._open(synthesize.voice, synthesize.context, len(synthesize.text))
+        reply = self._open(
+            synthesize.voice,
+            synthesize.context,
+            len(synthesize.text),
+            text_format=synthesize.text_format,
+        )
         reply.add_text(synthesize.text)
         reply.end_text()
         self._reply_task = asyncio.create_task(self._serve(reply, streaming=False))
 
     def _open(
-        self, voice: SynthesizeVoice | None, context: dict | None, text_length: int | None = None
+        self,
+        voice: SynthesizeVoice | None,
+        context: dict | None,
+        text_length: int | None = None,
+        *,
+        text_format: str | None,
     ) -> ReplySession:
         try:
             sink = AudioStream(self.write_event, self._limits.chunk_ms)
-            return self._service.open_reply(voice, context, sink, text_length=text_length)
+            return self._service.open_reply(
+                voice, context, sink, text_length=text_length, text_format=text_format
+            )
         except ReplyFailed as err:
             raise ProtocolError(err.code, str(err)) from err
 
