@@ -216,3 +216,16 @@ def test_pause_after_prefers_an_exact_pause() -> None:
     first, second = pipeline.feed(ssml) + pipeline.finish()
     assert first.pause is Pause.PARAGRAPH and pipeline.pause_after(first) == 1.2
     assert pipeline.pause_after(second) == PAUSES.paragraph  # the end: never heard
+
+
+def test_punctuation_after_an_element_ends_the_words_inside_it() -> None:
+    ssml = (
+        '<speak>It ran <prosody rate="slow">slowly</prosody>, <voice name="bf_emma">then '
+        "fast</voice>. <s>Done</s>!</speak>"
+    )
+    assert [text for text, *_ in said(ssml, bf_emma="en-GB")] == [
+        "It ran",
+        "slowly,",
+        "then fast.",
+        "Done!",
+    ]

@@ -18,6 +18,8 @@ from .settings import TextSettings
 from .ssml import Boundary, Piece, SsmlReader, VoiceLanguage, Words
 
 _SPACES = re.compile(r"\s+")
+_MARKS = re.compile(r"\W*")
+"""Punctuation (and spaces) before a text's first word."""
 _STRENGTH = list(Pause)
 """Pauses from the shortest kind to the longest."""
 _DELIVERY_CHANGE = Boundary(Pause.CLAUSE)
@@ -53,6 +55,15 @@ class SsmlSegmenter:
 
     def _words(self, words: Words) -> list[Segment]:
         text = _SPACES.sub(" ", words.text)
+        found = _MARKS.match(text)
+        marks = _SPACES.sub("", found[0]) if found else ""
+        if found and marks and (words.delivery != self._delivery or self._held is not None):
+            # In "</prosody>, and" the comma ends the words before the element
+            text = text[found.end() :]
+            if self._run:
+                self._run = self._run.rstrip() + marks
+            elif self._held is not None:
+                self._held = dataclasses.replace(self._held, text=self._held.text + marks)
         segments: list[Segment] = []
         if text.strip():
             if words.delivery != self._delivery:

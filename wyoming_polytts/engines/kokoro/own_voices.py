@@ -86,9 +86,8 @@ def read_style(path: Path) -> NDArray[np.float32]:
         raise NotAVoice(f"{size} bytes is too large for a voice")
     bin_size = STYLES * STYLE_SIZE * 4
     if path.suffix == ".bin" and size != bin_size:
-        raise NotAVoice(
-            f"a .bin voice is {STYLES}x{STYLE_SIZE} float32 ({bin_size} bytes), this is {size} bytes"
-        )
+        shape = f"{STYLES}x{STYLE_SIZE} float32 ({bin_size} bytes)"
+        raise NotAVoice(f"a .bin voice is {shape}, this is {size} bytes")
     try:
         if path.suffix == ".bin":
             array = np.fromfile(path, dtype="<f4").reshape(STYLES, STYLE_SIZE)
