@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from wyoming_polytts.text import SSML, Delivery, Pause, Pauses, TextPipeline, TextSettings
-from wyoming_polytts.text.ssml import MAX_BREAK_SECONDS, opens_as_ssml
+from wyoming_polytts.text.ssml import MAX_BREAK_SECONDS, MAX_DEPTH, opens_as_ssml
 from wyoming_polytts.text.ssml_tokens import MAX_MARKUP_CHARS, Broken, SsmlTokenizer, Tag, Text
 
 PAUSES = Pauses(clause=0.1, sentence=0.2, item=0.3, paragraph=0.4)
@@ -185,6 +185,13 @@ def test_broken_markup_is_spoken_without_tags_from_there_on(caplog) -> None:
     assert "Malformed SSML (</p> where </sub> was expected)" in caplog.text
     # The log says what broke, never the reply's words
     assert "Slow" not in caplog.text and "that" not in caplog.text
+
+
+def test_nesting_deeper_than_any_reply_is_broken_markup(caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    ssml = "<speak>" + "<emphasis>" * MAX_DEPTH + "Deep." + "</emphasis>" * MAX_DEPTH + "</speak>"
+    assert [text for text, *_ in said(ssml)] == ["Deep."]
+    assert f"elements nested deeper than {MAX_DEPTH}" in caplog.text
 
 
 def test_elements_left_open_are_warned_about(caplog) -> None:

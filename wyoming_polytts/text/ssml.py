@@ -29,6 +29,8 @@ VoiceLanguage = Callable[[str], str | None]
 engine's)."""
 
 MAX_BREAK_SECONDS = 10.0
+MAX_DEPTH = 64
+"""Elements open at once; deeper nesting is no reply's (and would cost every token more)."""
 RATES = {"x-slow": 0.6, "slow": 0.8, "medium": 1.0, "default": 1.0, "fast": 1.25, "x-fast": 1.5}
 _TIME = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s)\s*", re.IGNORECASE)
 _RATE = re.compile(r"\s*([+-]?)(\d+(?:\.\d+)?)\s*(%?)\s*")
@@ -156,6 +158,8 @@ class SsmlReader:
         return pieces
 
     def _start(self, tag: Tag) -> list[Piece]:
+        if len(self._open) >= MAX_DEPTH:
+            return self._break_down(f"elements nested deeper than {MAX_DEPTH}")
         element = _Element(tag.name, self._delivery)
         pieces: list[Piece] = []
         if self._collecting is None:
