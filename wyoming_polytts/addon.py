@@ -66,6 +66,7 @@ def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[s
             "download_dir": str(paths.data),
         },
         "defaults": {"voice": options["voice"], "speed": options["speed"]},
+        "kokoro": {"blends": {item["name"]: item["voices"] for item in options.get("blends", [])}},
         "cache": {"max_mb": options["cache_mb"]},
         "routing": {"quality": options["quality"]},
         "satellites": satellites,

@@ -33,6 +33,7 @@ def test_the_add_on_defaults_give_a_valid_config(tmp_path: Path) -> None:
     assert config.cache.max_mb == 64
     assert config.routing.quality == "auto"
     assert dict(config.satellites) == {}
+    assert dict(config.kokoro.blends) == {}
     assert not config.home_assistant.enabled
     assert config.context.persist
     assert not config.debug
@@ -66,6 +67,7 @@ def test_satellites_side_channel_voice_and_log_level(tmp_path: Path) -> None:
             },
             {"name": "bedroom", "voice": "bf_emma"},
         ],
+        "blends": [{"name": "warm", "voices": "af_heart(2)+bf_emma"}],
         "satellite_side_channel": True,
         "quality": "fast",
     }
@@ -74,6 +76,7 @@ def test_satellites_side_channel_voice_and_log_level(tmp_path: Path) -> None:
     assert config.satellites["kitchen"].speed == 1.1
     assert config.satellites["kitchen"].satellite_ids == ("assist_satellite.kitchen",)
     assert config.satellites["bedroom"].voice == "bf_emma"
+    assert dict(config.kokoro.blends) == {"warm": "af_heart(2)+bf_emma"}
     assert config.satellites["bedroom"].speed is None
     assert config.home_assistant.enabled
     assert config.routing.quality == "fast"

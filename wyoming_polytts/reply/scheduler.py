@@ -112,8 +112,8 @@ class Scheduler:
         with self._condition:
             return len(self._queue)
 
-    def _cache_key(self, request: SynthesisRequest) -> tuple[str, str, float, str]:
-        return (self.engine.name, request.voice, request.speed, request.text)
+    def _cache_key(self, request: SynthesisRequest) -> tuple[str, str, float, str | None, str]:
+        return (self.engine.name, request.voice, request.speed, request.language, request.text)
 
     def _next_job(self) -> Job | None:
         with self._condition:

@@ -7,17 +7,20 @@ that satellite's conversation, and start a session with the plan's lanes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any
 
 from ..config import Config
 from ..engines.base import EngineVoice
+from ..engines.errors import BadVoice
 from ..satellites.ha_channel import HomeAssistantChannel, channel_endpoint, exposes_token
 from ..satellites.history import HistoryStore
 from ..satellites.history_file import HistoryFile
 from ..satellites.keys import resolve_context
 from ..satellites.settings import QUALITIES
+from ..schema import ConfigError
 from ..text import TextPipeline
 from .audio import AudioSink
 from .backend import Backend
@@ -81,6 +84,7 @@ class TtsService:
             retry_pause=config.routing.retry_pause,
             read_ahead=config.server.read_ahead,
         )
+        self._check_configured_blends()
 
     @property
     def backends(self) -> Mapping[str, Backend]:
@@ -147,12 +151,41 @@ class TtsService:
         return {**{v.name: v for v in self.dormant_voices}, **self.voices(include_failed=True)}
 
     def find_voice(self, name: str) -> EngineVoice | None:
-        """The voice a request's name means: an offered one, or one an engine understands."""
+        """The voice a request's name means: an offered one, or one an engine understands.
+        Raises BadVoice when an engine reads the name but cannot speak it (a bad blend)."""
         offered = self.known_voices().get(name)
         if offered is not None:
             return offered
-        engines = (backend.engine for backend in self._backends.values())
-        return next(filter(None, (engine.find_voice(name) for engine in engines)), None)
+        problem: BadVoice | None = None
+        for backend in self._backends.values():
+            try:
+                voice = backend.engine.find_voice(name)
+            except BadVoice as err:
+                problem = problem or err
+                continue
+            if voice is not None:
+                return voice
+        if problem is not None:
+            raise problem
+        return None
+
+    def _check_configured_blends(self) -> None:
+        """A configured voice that is a bad blend stops start-up, with the blend's message."""
+        config = self.config
+        voices = {
+            "defaults.voice": config.defaults.voice,
+            "routing.fallback_voice": config.routing.fallback_voice,
+            "routing.conversational_voice": config.routing.conversational_voice,
+        }
+        for name, profile in config.satellites.items():
+            voices[f"satellites.{name}.voice"] = profile.voice
+            voices[f"satellites.{name}.conversational_voice"] = profile.conversational_voice
+        for key, voice in voices.items():
+            try:
+                if voice:
+                    self.find_voice(voice)
+            except BadVoice as err:
+                raise ConfigError(f"config key {key!r}: {err}") from err
 
     def profile_voices(self) -> list[EngineVoice]:
         """The satellite profiles, as Info lists them."""
@@ -188,9 +221,11 @@ class TtsService:
         sink: AudioSink,
         *,
         text_length: int | None = None,
+        text_format: str | None = None,
     ) -> ReplySession:
         """Start a reply with voice `name`; raises ReplyFailed for an unknown voice or when
-        too busy. `text_length`: the length of a one-shot text (None while streaming).
+        too busy. `text_length`: the length of a one-shot text (None while streaming);
+        `text_format`: the request's ("ssml", or markdown).
         """
         resolved = resolve_context(
             event_context=context,
@@ -216,6 +251,8 @@ class TtsService:
                 default_speed=self.config.defaults.speed,
                 profiles=self.config.satellites,
             )
+        except BadVoice as err:
+            raise ReplyFailed("bad-voice", str(err)) from err
         except UnknownVoice as err:
             offered = sorted(v.name for v in (*self.voices().values(), *self.profile_voices()))
             raise ReplyFailed(
@@ -236,7 +273,12 @@ class TtsService:
         session = ReplySession(
             lanes=lanes,
             plan=plan,
-            pipeline=TextPipeline(self.config.text, plan.language),
+            pipeline=TextPipeline(
+                self.config.text,
+                plan.language,
+                text_format,
+                voice_language=functools.partial(self._switchable_voice, plan.engine),
+            ),
             sink=sink,
             conversation=self.history.open(
                 resolved.key, conversation_id=resolved.conversation_id, user_text=resolved.user_text
@@ -246,6 +288,14 @@ class TtsService:
         )
         self.health[plan.engine].begin()
         return session
+
+    def _switchable_voice(self, engine: str, name: str) -> str | None:
+        """The language of voice `name` if a reply on `engine` may switch to it (SSML)."""
+        try:
+            voice = self.find_voice(name)
+        except BadVoice:
+            return None
+        return voice.languages[0] if voice is not None and voice.engine == engine else None
 
     def _warn_about_profiles(self) -> None:
         for name, profile in self.config.satellites.items():

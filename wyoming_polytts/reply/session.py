@@ -31,6 +31,7 @@ from .circuit import HealthBoard
 from .lane import LaneFailed, speak_segment, wait_ready
 from .router import Plan, Route
 from .scheduler import Job, ReplyTicket, SchedulerBusy
+from .settings import SPEEDS
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -198,19 +199,26 @@ class ReplySession:
         # The moment the player would run dry without this segment
         deadline = self._started + self._submitted_seconds
         rate = self._lanes[self._lane].backend.engine.chars_per_second
-        seconds = len(segment.text) / rate / self._plan.speed
+        seconds = len(segment.text) / rate / self._speed(segment)
         self._submitted_seconds += seconds + self._pipeline.pause_after(segment)
         item = _Pending(segment, deadline, seconds, self._job(segment, deadline), self._lane)
         self._backlog.append(item)
         self._segments.put_nowait(item)
 
+    def _speed(self, segment: Segment) -> float:
+        low, high = SPEEDS
+        return min(high, max(low, self._plan.speed * segment.delivery.speed))
+
     def _job(self, segment: Segment, deadline: float) -> Job:
         route = self._lanes[self._lane].route
+        delivery = segment.delivery
         request = SynthesisRequest(
             text=segment.text,
-            voice=route.voice,
-            speed=self._plan.speed,
+            # Markup names voices of the plan's first engine; a fallback speaks with its own
+            voice=delivery.voice if delivery.voice and self._lane == 0 else route.voice,
+            speed=self._speed(segment),
             conversation=self._conversation,
+            language=delivery.language,
         )
         return self._ticket(self._lane).submit(request, deadline=deadline)
 

@@ -202,7 +202,11 @@ class TtsEventHandler(AsyncEventHandler):
         sink = AudioStream(self.write_event, self._limits.chunk_ms)
         try:
             return self._service.open_reply(
-                request.voice, request.context, sink, text_length=text_length
+                request.voice,
+                request.context,
+                sink,
+                text_length=text_length,
+                text_format=request.text_format,
             )
         except ReplyFailed as err:
             raise ProtocolError(err.code, str(err)) from err

@@ -78,28 +78,41 @@ async def stream_reply(
     fragment_chars: int = 7,
     fragment_delay: float = 0.0,
     context: dict | None = None,
+    text_format: str | None = None,
     timeout: float = 300.0,
 ) -> Reply:
     """Stream `text` as Home Assistant does and collect the reply until synthesize-stopped."""
     synth_voice = tts.SynthesizeVoice(name=voice) if voice else None
+    start = tts.SynthesizeStart(voice=synth_voice, context=context, text_format=text_format)
 
     async def send(client: AsyncTcpClient) -> None:
-        await client.write_event(tts.SynthesizeStart(voice=synth_voice, context=context).event())
+        await client.write_event(start.event())
         for index, piece in enumerate(fragments(text, fragment_chars)):
             if index and fragment_delay:
                 await asyncio.sleep(fragment_delay)  # the next fragment is still being written
             await client.write_event(tts.SynthesizeChunk(text=piece).event())
-        await client.write_event(tts.Synthesize(text=text, voice=synth_voice).event())
+        copy = tts.Synthesize(text=text, voice=synth_voice, text_format=text_format)
+        await client.write_event(copy.event())
         await client.write_event(tts.SynthesizeStop().event())
 
     return await _exchange(host, port, send, tts.SynthesizeStopped.is_type, timeout)
 
 
 async def synthesize_reply(
-    host: str, port: int, text: str, *, voice: str | None = None, timeout: float = 300.0
+    host: str,
+    port: int,
+    text: str,
+    *,
+    voice: str | None = None,
+    text_format: str | None = None,
+    timeout: float = 300.0,
 ) -> Reply:
     """One `synthesize` request, read until audio-stop (Home Assistant's non-streaming path)."""
-    synthesize = tts.Synthesize(text=text, voice=tts.SynthesizeVoice(name=voice) if voice else None)
+    synthesize = tts.Synthesize(
+        text=text,
+        voice=tts.SynthesizeVoice(name=voice) if voice else None,
+        text_format=text_format,
+    )
 
     async def send(client: AsyncTcpClient) -> None:
         await client.write_event(synthesize.event())

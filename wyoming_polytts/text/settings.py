@@ -37,6 +37,8 @@ class TextSettings:
     """Said in place of a code block when code_blocks is announce."""
     urls: str = choice("domain", "domain", "skip")
     pauses: Pauses = field(default_factory=Pauses)
+    detect_ssml: bool = False
+    """Read a reply that names no text_format but opens with <speak> as SSML."""
     lexicon: dict[str, str] = field(default_factory=dict)
     """Whole words to replace before speaking, e.g. {"Nguyen": "Win"}. A word in lower case
     matches any case (the replacement takes its capital); one with capitals ("HA") only itself."""
