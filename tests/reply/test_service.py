@@ -135,3 +135,15 @@ def test_a_token_sent_unencrypted_over_the_internet_is_warned_about(
     build_service(Config(home_assistant=settings), [loaded_fake()])
     assert ("sends the access token unencrypted" in caplog.text) is warned
     assert "long-lived-token" not in caplog.text
+
+
+async def test_replies_naming_no_voice_with_profiles_warn_once_of_home_assistants_cache(
+    serve, caplog
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with serve([loaded_fake()], Config(satellites=SATELLITES)) as server:
+        for _ in range(2):
+            await synthesize_reply(server.host, server.port, "Hello.")
+        await synthesize_reply(server.host, server.port, "Hello.", voice="kitchen")
+    warnings = [r for r in caplog.records if "cached audio" in r.getMessage()]
+    assert len(warnings) == 1

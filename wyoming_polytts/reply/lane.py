@@ -1,4 +1,5 @@
-"""Waiting for one lane's audio, with a limit on every wait.
+"""A reply's lanes (the plan's routes and their backends) and waiting for a lane's audio,
+with a limit on every wait.
 
 Time a segment spends queued for a worker, or waiting for its engine to load, is load and
 not failure: past its limit the reply moves on (or fails with `timeout`), but the engine's
@@ -10,11 +11,35 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from ..engines.base import Audio
 from ..engines.errors import EngineUnavailable
+from ..satellites.history import Conversation
+from ..text import TextPipeline
 from .backend import Backend
-from .scheduler import Job
+from .router import Plan, Route
+from .scheduler import Job, ReplyTicket
+
+
+@dataclass
+class Lane:
+    """A route of the plan and the backend that speaks it."""
+
+    route: Route
+    backend: Backend
+    ticket: ReplyTicket | None = None
+    ready: bool = False
+
+
+@dataclass
+class Routing:
+    """What a reply speaks with, and the history it belongs to."""
+
+    plan: Plan
+    lanes: list[Lane]
+    pipeline: TextPipeline
+    conversation: Conversation
 
 
 class LaneFailed(Exception):

@@ -10,6 +10,7 @@ import asyncio
 import functools
 import logging
 from collections.abc import Coroutine, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
@@ -18,13 +19,15 @@ from ..engines.errors import BadVoice
 from ..satellites.ha_channel import HomeAssistantChannel, channel_endpoint, exposes_token
 from ..satellites.history import HistoryStore
 from ..satellites.history_file import HistoryFile
-from ..satellites.keys import resolve_context
+from ..satellites.keys import ResolvedContext, resolve_context
 from ..satellites.settings import QUALITIES
+from ..satellites.tracker import SatelliteActivity
 from ..schema import ConfigError
 from ..text import TextPipeline
 from .audio import AudioSink
 from .backend import Backend
 from .circuit import HealthBoard
+from .lane import Lane, Routing
 from .router import (
     EngineState,
     EngineStatus,
@@ -33,9 +36,19 @@ from .router import (
     plan_reply,
     profile_voice,
 )
-from .session import Lane, ReplyFailed, ReplyLimits, ReplySession
+from .session import ReplyFailed, ReplyLimits, ReplySession
 
 _LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What a client asked for when it opened a reply."""
+
+    voice: str | None
+    context: Mapping[str, Any] | None
+    text_length: int | None
+    text_format: str | None
 
 
 class TtsService:
@@ -77,6 +90,7 @@ class TtsService:
                 endpoint[0],
             )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._warned_of_cache = False
         self._limits = ReplyLimits(
             first_audio_timeout=config.routing.first_audio_timeout,
             max_rtf=config.routing.max_rtf,
@@ -226,23 +240,67 @@ class TtsService:
         """Start a reply with voice `name`; raises ReplyFailed for an unknown voice or when
         too busy. `text_length`: the length of a one-shot text (None while streaming);
         `text_format`: the request's ("ssml", or markdown).
+
+        The satellite is the one replying now. When none is (Home Assistant opens an
+        announcement's TTS request before it sets the satellite to `responding`), the reply
+        looks again just before its text is cut, after `attribution_grace` seconds.
         """
-        resolved = resolve_context(
-            event_context=context,
-            voice=name,
-            satellite=self.channel.current() if self.channel else None,
+        request = _Request(name, context, text_length, text_format)
+        active = self.channel.current() if self.channel else None
+        resolved = self._resolve(request, active)
+        if name is None and self.config.satellites and not self._warned_of_cache:
+            self._warned_of_cache = True
+            _LOGGER.warning(
+                "Replies name no voice while satellite profiles are configured: Home "
+                "Assistant may play one satellite's cached audio on another; pick each "
+                "satellite's profile as the voice of its pipeline (README: satellites)"
+            )
+        reattribute = None
+        if resolved.source == "default" and self.channel and self.channel.connected.is_set():
+            mark = self.channel.tracker.mark()
+            deadline = asyncio.get_running_loop().time() + self.config.home_assistant.grace
+            reattribute = functools.partial(self._reattribute, request, mark, deadline)
+        routing = self._routing(request, resolved)
+        session = ReplySession(
+            routing=routing,
+            sink=sink,
+            health=self.health,
+            limits=self._limits,
+            reattribute=reattribute,
+        )
+        self.health[routing.plan.engine].begin()
+        return session
+
+    def _resolve(self, request: _Request, active: SatelliteActivity | None) -> ResolvedContext:
+        return resolve_context(
+            event_context=request.context,
+            voice=request.voice,
+            satellite=active,
             profiles=self.config.satellites,
             default_key=self.config.context.default_key,
         )
+
+    async def _reattribute(self, request: _Request, mark: int, deadline: float) -> Routing | None:
+        """The routing of the one satellite that turned active since the reply opened."""
+        assert self.channel is not None
+        activity = await self.channel.replying_after(mark, deadline)
+        if activity is None:
+            return None
+        resolved = self._resolve(request, activity)
+        _LOGGER.debug("Reply attributed to %s after it opened", resolved.key)
+        return self._routing(request, resolved)
+
+    def _routing(self, request: _Request, resolved: ResolvedContext) -> Routing:
+        """Plan the engines, open the satellite's conversation; raises ReplyFailed."""
         # A client may ask for a quality mode in the context; Home Assistant never does
-        quality = (context or {}).get("quality")
+        quality = (request.context or {}).get("quality")
         try:
             plan = plan_reply(
                 RouteRequest(
-                    name,
+                    request.voice,
                     resolved.key,
                     quality=quality if quality in QUALITIES else None,
-                    text_length=text_length,
+                    text_length=request.text_length,
                 ),
                 find_voice=self.find_voice,
                 engines=self.engine_statuses(),
@@ -269,25 +327,19 @@ class TtsService:
                 "and no fallback voice can speak (see routing.fallback_voice)",
             )
         _LOGGER.debug("Reply for %s (%s): %s", resolved.key, resolved.source, plan)
-        lanes = [Lane(route, self._backends[route.engine]) for route in plan.routes]
-        session = ReplySession(
-            lanes=lanes,
+        return Routing(
             plan=plan,
+            lanes=[Lane(route, self._backends[route.engine]) for route in plan.routes],
             pipeline=TextPipeline(
                 self.config.text,
                 plan.language,
-                text_format,
+                request.text_format,
                 voice_language=functools.partial(self._switchable_voice, plan.engine),
             ),
-            sink=sink,
             conversation=self.history.open(
                 resolved.key, conversation_id=resolved.conversation_id, user_text=resolved.user_text
             ),
-            health=self.health,
-            limits=self._limits,
         )
-        self.health[plan.engine].begin()
-        return session
 
     def _switchable_voice(self, engine: str, name: str) -> str | None:
         """The language of voice `name` if a reply on `engine` may switch to it (SSML)."""

@@ -19,17 +19,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from ..engines.base import SAMPLE_RATE, Audio, SynthesisRequest
-from ..satellites.history import Conversation
-from ..text import Segment, TextPipeline
+from ..text import Segment
 from .audio import AudioSink, fade, silence
-from .backend import Backend
 from .circuit import HealthBoard
-from .lane import LaneFailed, speak_segment, wait_ready
-from .router import Plan, Route
+from .lane import LaneFailed, Routing, speak_segment, wait_ready
 from .scheduler import Job, ReplyTicket, SchedulerBusy
 from .settings import SPEEDS
 
@@ -70,16 +67,6 @@ class ReplyLimits:
 
 
 @dataclass
-class Lane:
-    """A route of the plan and the backend that speaks it."""
-
-    route: Route
-    backend: Backend
-    ticket: ReplyTicket | None = None
-    ready: bool = False
-
-
-@dataclass
 class _Pending:
     """A segment submitted to a lane and not yet spoken."""
 
@@ -91,8 +78,11 @@ class _Pending:
     lane: int
 
 
-class _TextFailed:
-    """Tells the writer that the text pipeline failed (it logged why)."""
+@dataclass(frozen=True)
+class _Failed:
+    """Tells the writer that the reply cannot go on (the text pipeline failed, say)."""
+
+    error: ReplyFailed
 
 
 class ReplySession:
@@ -101,28 +91,25 @@ class ReplySession:
     def __init__(
         self,
         *,
-        lanes: Sequence[Lane],
-        plan: Plan,
-        pipeline: TextPipeline,
+        routing: Routing,
         sink: AudioSink,
-        conversation: Conversation,
         health: HealthBoard,
         limits: ReplyLimits,
+        reattribute: Callable[[], Awaitable[Routing | None]] | None = None,
     ) -> None:
-        self._lanes = list(lanes)
-        self._lane = 0
-        self._plan = plan
-        self._pipeline = pipeline
+        """`reattribute`, when given, may find the reply's satellite just before its text is
+        cut: a better routing replaces the first one (nothing was synthesized yet)."""
+        self._routing(routing)
         self._sink = sink
-        self._conversation = conversation
         self._health = health
         self._limits = limits
+        self._reattribute = reattribute
         self._texts: asyncio.Queue[str | None] = asyncio.Queue()
         """Fragments for the text pipeline; None once the text is complete."""
         self._waiting: deque[Segment] = deque()
         """Complete segments held back by the read-ahead limit."""
         self._text_complete = False
-        self._segments: asyncio.Queue[_Pending | _TextFailed | None] = asyncio.Queue()
+        self._segments: asyncio.Queue[_Pending | _Failed | None] = asyncio.Queue()
         self._backlog: deque[_Pending] = deque()
         """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
@@ -142,7 +129,28 @@ class ReplySession:
         """The reply's text is complete: what the pipeline still holds follows."""
         self._texts.put_nowait(None)
 
+    def _routing(self, routing: Routing) -> None:
+        self._lanes = list(routing.lanes)
+        self._lane = 0
+        self._plan = routing.plan
+        self._pipeline = routing.pipeline
+        self._conversation = routing.conversation
+
+    async def _attribute(self) -> None:
+        """Take the routing of the satellite found since the reply opened, if one was."""
+        better = await self._reattribute() if self._reattribute else None
+        if better is not None:
+            self._close_tickets()
+            self._routing(better)
+            self._ticket(0)
+            self._health[self._plan.engine].begin()
+
     async def _segment(self) -> None:
+        try:
+            await self._attribute()
+        except ReplyFailed as err:
+            self._segments.put_nowait(_Failed(err))
+            return
         try:
             while (text := await self._texts.get()) is not None:
                 self._waiting.extend(await asyncio.to_thread(self._pipeline.feed, text))
@@ -150,7 +158,7 @@ class ReplySession:
             self._waiting.extend(await asyncio.to_thread(self._pipeline.finish))
         except Exception:
             _LOGGER.exception("The text pipeline failed on a reply")
-            self._segments.put_nowait(_TextFailed())
+            self._segments.put_nowait(_Failed(ReplyFailed("internal", CLIENT_MESSAGES["internal"])))
             return
         self._text_complete = True
         self._submit_ready()
@@ -225,8 +233,8 @@ class ReplySession:
     async def _write(self) -> None:
         pending_pause = 0.0
         while (item := await self._segments.get()) is not None:
-            if isinstance(item, _TextFailed):
-                raise ReplyFailed("internal", CLIENT_MESSAGES["internal"])
+            if isinstance(item, _Failed):
+                raise item.error
             while True:
                 try:
                     spoke = await self._speak(item, pending_pause)
