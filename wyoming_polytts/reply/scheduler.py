@@ -20,6 +20,7 @@ from ..engines.base import Audio, Engine, SynthesisRequest
 from ..engines.errors import SynthesisCancelled
 from .cache import PhraseCache
 from .job import Job, JobQueue
+from .pace import CostModel
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ class Scheduler:
         self.clock = clock or time.monotonic
         self.full_since: float | None = None
         """When the last free reply slot was taken (None while one is free)."""
+        self.costs = CostModel()
+        """What the engine's segments cost on this machine, learnt from those it spoke."""
+        self._running: set[Job] = set()
 
     def start(self) -> None:
         for index in range(self._workers):
@@ -96,8 +100,12 @@ class Scheduler:
         self._replies -= 1
         self.full_since = None
 
-    def submit(self, request: SynthesisRequest, *, first: bool, deadline: float) -> Job:
-        job = Job(request, first=first, deadline=deadline, loop=asyncio.get_running_loop())
+    def submit(
+        self, request: SynthesisRequest, *, first: bool, deadline: float, language: str = ""
+    ) -> Job:
+        cost = self.costs.cost(language).seconds(len(request.text))
+        loop = asyncio.get_running_loop()
+        job = Job(request, first=first, deadline=deadline, loop=loop, language=language, cost=cost)
         cached = self._cache.get(self._cache_key(request)) if self._cache else None
         if cached is not None:
             job.answer_from_cache(cached)
@@ -112,6 +120,18 @@ class Scheduler:
         with self._condition:
             return len(self._queue)
 
+    def wait_for_worker(self, deadline: float) -> float:
+        """Expected seconds before a worker takes a later segment due at `deadline`: what is
+        left of the running segments and the queued ones that go first, shared by the
+        workers."""
+        now = self.clock()
+        with self._condition:
+            running = sum(
+                max(job.cost - (now - (job.started_at or now)), 0.0) for job in self._running
+            )
+            queued = self._queue.seconds_before((1, deadline))
+        return (running + queued) / max(self._workers, 1)
+
     def _cache_key(self, request: SynthesisRequest) -> tuple[str, str, float, str | None, str]:
         return (self.engine.name, request.voice, request.speed, request.language, request.text)
 
@@ -122,6 +142,8 @@ class Scheduler:
                     return None
                 job = self._queue.pop()
                 if job is not None:
+                    job.started_at = self.clock()
+                    self._running.add(job)
                     return job
                 self._condition.wait()
 
@@ -138,6 +160,8 @@ class Scheduler:
                 job.deliver(RuntimeError(f"a {self.engine.name} worker died"))
                 raise
             finally:
+                with self._condition:
+                    self._running.discard(job)
                 job.finish()
 
     def _run(self, job: Job) -> None:
@@ -161,6 +185,7 @@ class Scheduler:
             _LOGGER.debug("%s failed", self.engine.name, exc_info=True)
             job.deliver(err)
             return
+        self.costs.record(job.language, len(job.request.text), self.clock() - (job.started_at or 0))
         if self._cache is not None and self.engine.cacheable:
             self._cache.put(self._cache_key(job.request), _joined(blocks))
 
@@ -173,8 +198,9 @@ class ReplyTicket:
         self._jobs: list[Job] = []
         self._open = True
 
-    def submit(self, request: SynthesisRequest, *, deadline: float) -> Job:
-        job = self._scheduler.submit(request, first=not self._jobs, deadline=deadline)
+    def submit(self, request: SynthesisRequest, *, deadline: float, language: str = "") -> Job:
+        first = not self._jobs
+        job = self._scheduler.submit(request, first=first, deadline=deadline, language=language)
         self._jobs.append(job)
         return job
 

@@ -24,9 +24,12 @@ from dataclasses import dataclass
 
 from ..engines.base import SAMPLE_RATE, Audio, SynthesisRequest
 from ..text import Segment
+from ..text.fit import fit
+from ..text.locale import Locale
 from .audio import AudioSink, fade, silence
 from .circuit import HealthBoard
 from .lane import LaneFailed, Routing, speak_segment, wait_ready
+from .pace import Pacer
 from .scheduler import Job, ReplyTicket, SchedulerBusy
 from .settings import SPEEDS
 
@@ -113,8 +116,7 @@ class ReplySession:
         self._backlog: deque[_Pending] = deque()
         """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
-        self._started = self._lanes[0].backend.scheduler.clock()
-        self._submitted_seconds = 0.0
+        self._pacer = Pacer(self._lanes[0].backend.scheduler.clock)
         self._written_seconds = 0.0
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
         self._segmenter = asyncio.create_task(self._segment(), name="reply text")
@@ -196,22 +198,42 @@ class ReplySession:
         """Submit waiting segments while the audio ahead of the listener is under the limit."""
         while self._waiting and (
             not self._backlog
-            or self._submitted_seconds - self._written_seconds < self._limits.read_ahead
+            or self._pacer.timeline - self._written_seconds < self._limits.read_ahead
         ):
-            self._submit(self._waiting.popleft())
+            self._submit(self._paced(self._waiting.popleft()))
         if self._text_complete and not self._waiting:
             self._text_complete = False  # the end marker goes once
             self._segments.put_nowait(None)
 
+    def _paced(self, segment: Segment) -> Segment:
+        """The segment, or as much of it as is ready before the listener runs out of audio
+        (the rest waits first in line). Engines that stream a segment's audio need no cut."""
+        lane = self._lanes[self._lane]
+        scheduler, language = lane.backend.scheduler, self._language(segment)
+        budget = self._pacer.budget(scheduler.wait_for_worker(self._pacer.deadline()))
+        if budget is None or lane.backend.engine.streams:
+            return segment
+        max_chars = scheduler.costs.cost(language).chars_within(budget)
+        head, tail = fit(segment, max_chars, Locale.of(language))
+        if tail is not None:
+            self._waiting.appendleft(tail)
+        return head
+
     def _submit(self, segment: Segment) -> None:
         # The moment the player would run dry without this segment
-        deadline = self._started + self._submitted_seconds
+        deadline = self._pacer.deadline()
+        scheduler = self._lanes[self._lane].backend.scheduler
+        wait = scheduler.wait_for_worker(deadline)
         rate = self._lanes[self._lane].backend.engine.chars_per_second
         seconds = len(segment.text) / rate / self._speed(segment)
-        self._submitted_seconds += seconds + self._pipeline.pause_after(segment)
-        item = _Pending(segment, deadline, seconds, self._job(segment, deadline), self._lane)
+        job = self._job(segment, deadline)
+        self._pacer.submitted(job.cost, wait, seconds + self._pipeline.pause_after(segment))
+        item = _Pending(segment, deadline, seconds, job, self._lane)
         self._backlog.append(item)
         self._segments.put_nowait(item)
+
+    def _language(self, segment: Segment) -> str:
+        return segment.delivery.language or self._lanes[self._lane].route.language
 
     def _speed(self, segment: Segment) -> float:
         low, high = SPEEDS
@@ -228,7 +250,8 @@ class ReplySession:
             conversation=self._conversation,
             language=delivery.language,
         )
-        return self._ticket(self._lane).submit(request, deadline=deadline)
+        ticket = self._ticket(self._lane)
+        return ticket.submit(request, deadline=deadline, language=self._language(segment))
 
     async def _write(self) -> None:
         pending_pause = 0.0
@@ -283,6 +306,7 @@ class ReplySession:
 
     async def _write_audio(self, audio: Audio) -> None:
         await self._sink.write(audio)
+        self._pacer.first_audio()
         self._written_seconds += len(audio) / SAMPLE_RATE
         self._submit_ready()
 

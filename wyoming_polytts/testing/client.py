@@ -51,17 +51,26 @@ class Reply:
 
     def underruns(self) -> int:
         """Chunks that arrived after a player started at the first chunk would have needed them."""
+        return len(self.stalls())
+
+    def silence(self) -> float:
+        """Seconds such a player stood silent waiting for audio, after the first chunk."""
+        return sum(self.stalls())
+
+    def stalls(self) -> list[float]:
+        """Each wait of a player that starts at the first chunk, plays chunks back to back
+        and, when the next one is not there yet, waits for it and goes on from there."""
+        stalls: list[float] = []
         if not self.chunk_times:
-            return 0
+            return stalls
         start = self.chunk_times[0]
         played = 0.0
-        late = 0
         for arrived, seconds in zip(self.chunk_times, self.chunk_seconds, strict=True):
             if arrived > start + played + 1e-3:
-                late += 1
+                stalls.append(arrived - (start + played))
                 start = arrived - played  # the player waited; it resumes from here
             played += seconds
-        return late
+        return stalls
 
 
 def fragments(text: str, size: int) -> list[str]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 class Pause(enum.Enum):
     """The kind of break after a segment; `Pauses` says how long each is."""
 
+    PHRASE = "phrase"
+    """Where a sentence too long to be ready in time was cut between phrases."""
     CLAUSE = "clause"
     SENTENCE = "sentence"
     ITEM = "item"

@@ -12,6 +12,8 @@ from .segment import Pause
 class Pauses:
     """Seconds of silence after each kind of segment."""
 
+    phrase: float = bounded(0.05, 0.0, 3.0)
+    """Where a long sentence was cut so that it is ready in time (at a conjunction, say)."""
     clause: float = bounded(0.15, 0.0, 3.0)
     sentence: float = bounded(0.3, 0.0, 3.0)
     item: float = bounded(0.35, 0.0, 3.0)

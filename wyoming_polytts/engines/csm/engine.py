@@ -69,6 +69,7 @@ class CsmEngine(Engine):
 
     name = "csm"
     cacheable = False
+    streams = True
     """The same text sounds different after different turns."""
     credit = Credit("Sesame (CSM-1B)", "https://huggingface.co/sesame/csm-1b")
 
