@@ -89,6 +89,8 @@ class Engine(ABC):
     """Same request, same audio: results may be reused from the phrase cache."""
     chars_per_second: float = 14.0
     """About how fast its voices speak at speed 1: tells when a segment will be needed."""
+    device: str = "cpu"
+    """Where it computes, as the status page shows it (a GPU, another server)."""
 
     @abstractmethod
     def voices(self) -> tuple[EngineVoice, ...]:

@@ -43,7 +43,7 @@ class Scheduler:
         self.engine = engine
         self._workers = workers
         self._max_replies = max_replies
-        self._cache = cache
+        self.cache = cache
         self._queue = JobQueue()
         self._condition = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -98,7 +98,7 @@ class Scheduler:
 
     def submit(self, request: SynthesisRequest, *, first: bool, deadline: float) -> Job:
         job = Job(request, first=first, deadline=deadline, loop=asyncio.get_running_loop())
-        cached = self._cache.get(self._cache_key(request)) if self._cache else None
+        cached = self.cache.get(self._cache_key(request)) if self.cache else None
         if cached is not None:
             job.answer_from_cache(cached)
             return job
@@ -143,6 +143,7 @@ class Scheduler:
     def _run(self, job: Job) -> None:
         job.start()
         blocks: list[Audio] = []
+        started = time.monotonic()
         try:
             for block in self.engine.synthesize(job.request, job.cancel_event):
                 blocks.append(block)
@@ -161,8 +162,9 @@ class Scheduler:
             _LOGGER.debug("%s failed", self.engine.name, exc_info=True)
             job.deliver(err)
             return
-        if self._cache is not None and self.engine.cacheable:
-            self._cache.put(self._cache_key(job.request), _joined(blocks))
+        job.synthesis_seconds = time.monotonic() - started
+        if self.cache is not None and self.engine.cacheable:
+            self.cache.put(self._cache_key(job.request), _joined(blocks))
 
 
 class ReplyTicket:

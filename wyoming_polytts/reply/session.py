@@ -29,6 +29,7 @@ from .circuit import HealthBoard
 from .lane import LaneFailed, Routing, speak_segment, wait_ready
 from .scheduler import Job, ReplyTicket, SchedulerBusy
 from .settings import SPEEDS
+from .stats import CANCELLED, OK, ReplyRecorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class ReplySession:
         sink: AudioSink,
         health: HealthBoard,
         limits: ReplyLimits,
+        stats: ReplyRecorder,
         reattribute: Callable[[], Awaitable[Routing | None]] | None = None,
     ) -> None:
         """`reattribute`, when given, may find the reply's satellite just before its text is
@@ -117,9 +119,12 @@ class ReplySession:
         self._submitted_seconds = 0.0
         self._written_seconds = 0.0
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
+        self._record = stats.reply_started(
+            engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
+        )
         self._segmenter = asyncio.create_task(self._segment(), name="reply text")
         self._writer = asyncio.create_task(self._write(), name="reply writer")
-        self._writer.add_done_callback(lambda _task: self._close_tickets())
+        self._writer.add_done_callback(lambda _task: self._release())
 
     def add_text(self, text: str) -> None:
         """Take a fragment of the reply; complete segments start synthesizing soon."""
@@ -142,6 +147,9 @@ class ReplySession:
         if better is not None:
             self._close_tickets()
             self._routing(better)
+            self._record.attributed(
+                engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
+            )
             self._ticket(0)
             self._health[self._plan.engine].begin()
 
@@ -182,6 +190,11 @@ class ReplySession:
         for lane in self._lanes:
             if lane.ticket is not None:
                 lane.ticket.close(cancel=True)
+
+    def _release(self) -> None:
+        self._close_tickets()
+        # A writer cancelled before it ran never recorded its end
+        self._record.finish(CANCELLED)
 
     def _ticket(self, index: int) -> ReplyTicket:
         lane = self._lanes[index]
@@ -231,6 +244,17 @@ class ReplySession:
         return self._ticket(self._lane).submit(request, deadline=deadline)
 
     async def _write(self) -> None:
+        outcome = CANCELLED
+        try:
+            await self._speak_all()
+            outcome = OK
+        except ReplyFailed as err:
+            outcome = err.code
+            raise
+        finally:
+            self._record.finish(outcome)
+
+    async def _speak_all(self) -> None:
         pending_pause = 0.0
         while (item := await self._segments.get()) is not None:
             if isinstance(item, _Failed):
@@ -244,6 +268,7 @@ class ReplySession:
                     if failure.partial:
                         pending_pause = self._limits.retry_pause
             self._backlog.popleft()
+            self._record.synthesized(item.job.synthesis_seconds)
             if not item.job.cached:
                 self._health[self._lanes[self._lane].route.engine].record_success()
             self._spoken.append(item.segment.text)
@@ -282,6 +307,7 @@ class ReplySession:
         return spoke
 
     async def _write_audio(self, audio: Audio) -> None:
+        self._record.wrote(len(audio) / SAMPLE_RATE)
         await self._sink.write(audio)
         self._written_seconds += len(audio) / SAMPLE_RATE
         self._submit_ready()
@@ -302,6 +328,7 @@ class ReplySession:
         if failed.ticket is not None:
             failed.ticket.close(cancel=True)
         self._ticket(self._lane)
+        self._record.fell_back(lane.route.engine, lane.route.voice)
         self._health[lane.route.engine].begin()
         for pending in self._backlog:
             pending.job = self._job(pending.segment, pending.deadline)
