@@ -1,0 +1,78 @@
+"""What every response passes through: refuse other sites' requests, set protective headers.
+
+Browsers say where a request comes from (Sec-Fetch-Site; Origin in older ones). Another
+site may link to the page, but may not read the API, frame the page, play previews or
+start one. Clients that are no browser (curl, Prometheus) send neither header.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+_LOGGER = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+OWN_SITE = frozenset({"same-origin", "none"})
+"""Sec-Fetch-Site values of the page's own requests and of what the user typed or bookmarked."""
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; "
+        "frame-ancestors 'self'; base-uri 'self'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+ERROR_STATUS = {
+    "protocol": 400,
+    "unknown-voice": 400,
+    "text-too-long": 400,
+    "forbidden": 403,
+    "busy": 503,
+    "engine-unavailable": 503,
+    "timeout": 504,
+}
+"""HTTP status of each error code (the codes of Wyoming error events); others are 500."""
+
+
+def error_response(code: str, message: str) -> web.Response:
+    """An error as JSON, with the code a Wyoming error event would carry."""
+    status = ERROR_STATUS.get(code, 500)
+    headers = {"Retry-After": "1"} if code == "busy" else None
+    return web.json_response({"code": code, "message": message}, status=status, headers=headers)
+
+
+def from_elsewhere(request: web.Request) -> bool:
+    """Whether the browser says another site (or origin) sent this request."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in OWN_SITE
+    origin = request.headers.get("Origin")
+    return origin is not None and urlsplit(origin).netloc != request.host
+
+
+def opens_the_page(request: web.Request) -> bool:
+    """A top-level navigation to the page: what a link from another site may do."""
+    return (
+        request.path == "/"
+        and request.headers.get("Sec-Fetch-Mode") == "navigate"
+        and request.headers.get("Sec-Fetch-Dest") == "document"
+    )
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if from_elsewhere(request) and not opens_the_page(request):
+        _LOGGER.warning("Refused a %s request from another site: %s", request.method, request.path)
+        response: web.StreamResponse = error_response(
+            "forbidden", "requests from other sites are refused"
+        )
+    else:
+        response = await handler(request)
+    response.headers.update(SECURITY_HEADERS)
+    return response
