@@ -7,7 +7,9 @@ import io
 import wave
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
+from wyoming_polytts.app import build_service
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import SAMPLE_RATE, EngineVoice
 from wyoming_polytts.satellites.settings import SatelliteProfile
@@ -15,7 +17,9 @@ from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
 from wyoming_polytts.text import TextSettings, split_text
+from wyoming_polytts.web.app import build_app
 from wyoming_polytts.web.preview import PREVIEW_KEY
+from wyoming_polytts.web.settings import WebSettings
 
 SECRET_REPLY = "The code word is Zanzibar. Nobody else may hear it."
 PREVIEW_TEXT = "Hello there. This is what the kitchen will sound like."
@@ -307,3 +311,14 @@ async def test_the_page_assets_are_served(serve_web, path: str, content_type: st
     # Nothing comes from the internet (an SVG names its XML namespace by URL)
     outside = body.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert body and "http:" not in outside and "https:" not in outside
+
+
+@pytest.mark.parametrize(("clients", "allowed"), [(("10.1.2.3",), False), (("127.0.0.0/8",), True)])
+async def test_only_the_configured_clients_may_connect(
+    clients: tuple[str, ...], allowed: bool
+) -> None:
+    service = build_service(Config(), [loaded_fake()])
+    app = build_app(service, WebSettings(clients=clients).networks)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.get("/api/status")
+    assert response.status == (200 if allowed else 403)

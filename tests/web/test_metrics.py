@@ -109,6 +109,7 @@ async def test_metrics_count_phrase_cache_hits_and_misses() -> None:
                 response = await client.get("/api/speak", params={"text": REPLY})
                 assert response.status == 200
             _, samples = await scrape(client)
+            cache = (await (await client.get("/api/status")).json())["cache"]
     finally:
         service.stop()
     segments = len(split_text(REPLY, TextSettings(), "en-US"))
@@ -116,3 +117,4 @@ async def test_metrics_count_phrase_cache_hits_and_misses() -> None:
     assert value(samples, "polytts_cache_misses_total") == segments
     assert value(samples, "polytts_cache_hits_total") == segments
     assert 0 < value(samples, "polytts_cache_bytes") <= value(samples, "polytts_cache_max_bytes")
+    assert (cache["hits"], cache["misses"], cache["hit_rate"]) == (segments, segments, 0.5)

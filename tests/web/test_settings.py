@@ -34,6 +34,17 @@ def test_a_bad_listen_address_names_its_key(listen: str) -> None:
         WebSettings(listen=listen)
 
 
+def test_clients_are_addresses_or_networks() -> None:
+    settings = WebSettings(clients=("172.30.32.2", "192.168.1.0/24", "::1"))
+    assert [str(network) for network in settings.networks] == [
+        "172.30.32.2/32",
+        "192.168.1.0/24",
+        "::1/128",
+    ]
+    with pytest.raises(ConfigError, match=re.escape("'web.clients'")):
+        WebSettings(clients=("homeassistant",))
+
+
 def test_the_web_side_is_off_unless_asked_for() -> None:
     assert configure(parse_args([])).web.address is None
     assert configure(parse_args(["--web", "10201"])).web.address == ("127.0.0.1", 10201)

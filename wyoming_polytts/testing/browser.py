@@ -32,7 +32,7 @@ FLAGS = (
 
 
 @contextmanager
-def headless_chromium() -> Iterator[WebDriver]:
+def headless_chromium() -> Iterator[webdriver.Chrome]:
     """Chromium under chromedriver with a profile of its own, removed afterwards."""
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if chromium is None or driver is None:
@@ -50,7 +50,7 @@ def headless_chromium() -> Iterator[WebDriver]:
             browser.quit()
 
 
-def console_errors(browser: WebDriver) -> list[str]:
+def console_errors(browser: webdriver.Chrome) -> list[str]:
     """The page's console errors so far (a script that failed, a blocked request)."""
     return [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
 

@@ -9,9 +9,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from ..reply.service import TtsService
-from .guard import guard
+from .guard import CLIENTS, guard
 from .metrics import metrics_registry
 from .preview import NO_STORE, speak
+from .settings import Network
 from .status import status_json, voices_json
 
 STATIC = Path(__file__).parent / "static"
@@ -22,9 +23,11 @@ INGRESS_PATH = re.compile(r"/[A-Za-z0-9_./-]*")
 """What X-Ingress-Path may be (Home Assistant sends /api/hassio_ingress/<token>)."""
 
 
-def build_app(service: TtsService) -> web.Application:
+def build_app(service: TtsService, clients: tuple[Network, ...] = ()) -> web.Application:
+    """`clients`: the networks that may connect (empty: any)."""
     app = web.Application(middlewares=[guard])
     app[SERVICE] = service
+    app[CLIENTS] = clients
     app[REGISTRY] = metrics_registry(service)
     app[PAGE] = (STATIC / "index.html").read_text(encoding="utf-8")
     app.router.add_get("/", page)

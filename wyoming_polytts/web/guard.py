@@ -1,4 +1,5 @@
-"""What every response passes through: refuse other sites' requests, set protective headers.
+"""What every response passes through: refuse other sites' requests (and clients not in
+`web.clients`), set protective headers.
 
 Browsers say where a request comes from (Sec-Fetch-Site; Origin in older ones). Another
 site may link to the page, but may not read the API, frame the page, play previews or
@@ -7,15 +8,20 @@ start one. Clients that are no browser (curl, Prometheus) send neither header.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from .settings import Network
+
 _LOGGER = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CLIENTS = web.AppKey("clients", tuple[Network, ...])
+"""The networks that may connect; empty: any."""
 
 OWN_SITE = frozenset({"same-origin", "none"})
 """Sec-Fetch-Site values of the page's own requests and of what the user typed or bookmarked."""
@@ -65,13 +71,26 @@ def opens_the_page(request: web.Request) -> bool:
     )
 
 
+def client_allowed(request: web.Request) -> bool:
+    networks = request.app[CLIENTS]
+    if not networks:
+        return True
+    try:
+        client = ipaddress.ip_address(request.remote or "")
+    except ValueError:  # a Unix socket, say
+        return False
+    return any(client in network for network in networks)
+
+
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if from_elsewhere(request) and not opens_the_page(request):
+    response: web.StreamResponse
+    if not client_allowed(request):
+        _LOGGER.warning("Refused a request from %s (see web.clients)", request.remote)
+        response = error_response("forbidden", "this address may not use the page")
+    elif from_elsewhere(request) and not opens_the_page(request):
         _LOGGER.warning("Refused a %s request from another site: %s", request.method, request.path)
-        response: web.StreamResponse = error_response(
-            "forbidden", "requests from other sites are refused"
-        )
+        response = error_response("forbidden", "requests from other sites are refused")
     else:
         response = await handler(request)
     response.headers.update(SECURITY_HEADERS)

@@ -41,7 +41,7 @@ async def serve_web(service: TtsService, settings: WebSettings) -> AsyncIterator
         yield
         return
     runner = web.AppRunner(
-        build_app(service),
+        build_app(service, settings.networks),
         access_log_class=QuietAccessLogger,
         handler_cancellation=True,  # a preview whose browser left stops
         shutdown_timeout=SHUTDOWN_SECONDS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from typing import Any
 
 from ..engines.base import EngineVoice
@@ -38,15 +39,7 @@ def status_json(status: ServerStatus, max_text_chars: int) -> dict[str, Any]:
             }
             for engine in status.engines
         ],
-        "cache": None
-        if cache is None
-        else {
-            "hits": cache.hits,
-            "misses": cache.misses,
-            "hit_rate": cache.hit_rate,
-            "size_bytes": cache.size_bytes,
-            "max_bytes": cache.max_bytes,
-        },
+        "cache": None if cache is None else {**asdict(cache), "hit_rate": cache.hit_rate},
         "errors": dict(activity.errors),
         "replies": {
             "in_progress": [_reply(reply) for reply in activity.in_progress],
@@ -93,14 +86,7 @@ def _satellite(satellite: SatelliteReport) -> dict[str, Any]:
     profile = satellite.profile
     return {
         "key": satellite.key,
-        "profile": None
-        if profile is None
-        else {
-            "voice": profile.voice,
-            "conversational_voice": profile.conversational_voice,
-            "quality": profile.quality,
-            "speed": profile.speed,
-        },
+        "profile": None if profile is None else asdict(profile),
         "turns": satellite.turns,
         "history_bytes": satellite.history_bytes,
         "idle_seconds": satellite.idle_seconds,
