@@ -189,6 +189,14 @@ async def test_preview_is_refused_while_the_engine_is_busy(serve_web) -> None:
     assert (response.status, body["code"], response.headers["Retry-After"]) == (503, "busy", "1")
 
 
+async def test_a_head_request_does_not_synthesize(serve_web) -> None:
+    engine = loaded_fake()
+    async with serve_web([engine]) as both:
+        response = await both.web.head("/api/speak", params={"text": "Hello."})
+    assert response.status == 405
+    assert engine.requests == []
+
+
 async def test_a_failed_preview_reports_the_reply_error(serve_web) -> None:
     async with serve_web([loaded_fake(fail_on="")]) as both:
         response = await both.web.get("/api/speak", params={"text": "Break."})
@@ -250,6 +258,12 @@ async def test_voices_lists_engine_voices_and_profiles(serve_web) -> None:
         ("/api/status", {"Origin": "http://evil.example"}, False),
         ("/api/status", {"Origin": "null"}, False),
         ("/api/status", {"Origin": "http://{host}"}, True),
+        # Behind a proxy (Home Assistant's ingress) the browser's host is the forwarded one
+        (
+            "/api/status",
+            {"Origin": "http://ha.local:8123", "X-Forwarded-Host": "ha.local:8123"},
+            True,
+        ),
     ],
 )
 async def test_requests_from_other_sites_are_refused(

@@ -33,7 +33,7 @@ def build_app(service: TtsService, clients: tuple[Network, ...] = ()) -> web.App
     app.router.add_get("/", page)
     app.router.add_get("/api/status", status)
     app.router.add_get("/api/voices", voices)
-    app.router.add_get("/api/speak", preview)
+    app.router.add_get("/api/speak", preview, allow_head=False)  # HEAD must not synthesize
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static/", STATIC)
     return app

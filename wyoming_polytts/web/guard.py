@@ -59,7 +59,8 @@ def from_elsewhere(request: web.Request) -> bool:
     if site is not None:
         return site not in OWN_SITE
     origin = request.headers.get("Origin")
-    return origin is not None and urlsplit(origin).netloc != request.host
+    hosts = (request.host, request.headers.get("X-Forwarded-Host"))  # the latter behind a proxy
+    return origin is not None and urlsplit(origin).netloc not in hosts
 
 
 def opens_the_page(request: web.Request) -> bool:

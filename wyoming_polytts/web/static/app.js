@@ -3,6 +3,8 @@
 "use strict";
 
 const REFRESH_MS = 2000;
+// The preview's text travels in the URL, which proxies (Home Assistant's too) limit to 8 KiB
+const MAX_QUERY = 7000;
 const $ = (selector) => document.querySelector(selector);
 
 function seconds(value, digits = 2) {
@@ -168,6 +170,11 @@ async function speak(event) {
   const query = new URLSearchParams({ text: $("#text").value });
   if ($("#voice").value.trim()) query.set("voice", $("#voice").value.trim());
   if ($("#quality").value) query.set("quality", $("#quality").value);
+  if (query.toString().length > MAX_QUERY) {
+    result.className = "result error";
+    result.textContent = "This text is too long for a preview from the page: shorten it.";
+    return;
+  }
   button.disabled = true;
   result.className = "result";
   result.textContent = "Speaking…";
