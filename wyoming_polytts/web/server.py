@@ -19,7 +19,7 @@ _LOGGER = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 1.0
 """At shutdown (after the replies' grace period), how long previews still in progress get."""
 URL_BYTES_PER_CHAR = 12
-"""A character of the preview's text takes up to 9 bytes percent-encoded (%E2%82%AC)."""
+"""A character of the preview's text takes up to 12 bytes percent-encoded (%F0%9F%94%8A)."""
 
 
 class QuietAccessLogger(AbstractAccessLogger):
