@@ -35,11 +35,12 @@ return navigation.loadEventEnd > 0 && status && shown
 Measures = defaultdict[str, list[float]]
 
 
-async def preview(url: str, text: str) -> tuple[float, float]:
+async def preview(url: str, text: str, *, stream: bool) -> tuple[float, float]:
     """Seconds to the WAV's first byte and to its last."""
+    params = {"text": text, **({"stream": "1"} if stream else {})}
     async with aiohttp.ClientSession() as client:
         started = time.monotonic()
-        async with client.get(f"{url}/api/speak", params={"text": text}) as response:
+        async with client.get(f"{url}/api/speak", params=params) as response:
             response.raise_for_status()
             await response.content.readany()
             first = time.monotonic() - started
@@ -50,7 +51,8 @@ async def preview(url: str, text: str) -> tuple[float, float]:
 async def wyoming_and_preview(server: ServerProcess, url: str, text: str, into: Measures) -> None:
     one_shot = await synthesize_reply(server.host, server.port, text)
     streamed = await stream_reply(server.host, server.port, text)
-    first_byte, whole = await preview(url, text)
+    first_byte, whole = await preview(url, text, stream=False)
+    streamed_first_byte, streamed_whole = await preview(url, text, stream=True)
     for reply in (one_shot, streamed):
         assert reply.error is None and reply.first_audio is not None
     into["Wyoming synthesize: first audio"].append(one_shot.first_audio or 0.0)
@@ -59,6 +61,8 @@ async def wyoming_and_preview(server: ServerProcess, url: str, text: str, into: 
     into["Wyoming streamed (7-char chunks): last audio"].append(streamed.total_seconds)
     into["Preview /api/speak: first byte"].append(first_byte)
     into["Preview /api/speak: last byte"].append(whole)
+    into["Preview /api/speak?stream=1: first byte"].append(streamed_first_byte)
+    into["Preview /api/speak?stream=1: last byte"].append(streamed_whole)
 
 
 def page_load(url: str, runs: int, into: Measures) -> None:

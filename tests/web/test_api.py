@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import wave
+from collections.abc import Iterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from wyoming_polytts.app import build_service
 from wyoming_polytts.config import Config
-from wyoming_polytts.engines.base import SAMPLE_RATE, EngineVoice
+from wyoming_polytts.engines.base import SAMPLE_RATE, Audio, EngineVoice, SynthesisRequest
 from wyoming_polytts.satellites.settings import SatelliteProfile
 from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import stream_reply, synthesize_reply
@@ -127,6 +129,52 @@ async def test_preview_is_a_wav_of_a_reply_like_any_other(
     )
 
 
+class HoldsTheRest(FakeEngine):
+    """Speaks the first segment at once and the others once `rest` is set (or fails them)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.rest = threading.Event()
+        self.loaded.set()
+
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event) -> Iterator[Audio]:
+        if self.requests:
+            self.rest.wait(timeout=30)
+        return super().synthesize(request, cancel)
+
+
+async def test_a_streamed_preview_starts_at_the_first_audio(serve_web) -> None:
+    engine = HoldsTheRest()
+    first, *_ = split_text(PREVIEW_TEXT, TextSettings(), "en-US")
+    first_bytes = round(len(first.text) * SECONDS_PER_CHAR * SAMPLE_RATE) * 2
+    async with serve_web([engine]) as both:
+        params = {"text": PREVIEW_TEXT, "stream": "1"}
+        async with both.web.get("/api/speak", params=params) as response:
+            head = await response.content.readexactly(44 + first_bytes)
+            # The first segment arrived while the rest is still being synthesized
+            assert len(both.wyoming.service.stats.snapshot().in_progress) == 1
+            engine.rest.set()
+            rest = await response.read()
+    assert (response.status, response.content_type) == (200, "audio/wav")
+    assert head[:4] == b"RIFF" and head[8:16] == b"WAVEfmt "
+    assert head[4:8] == head[40:44] == b"\xff\xff\xff\xff"  # the length is left open
+    samples = (len(head) - 44 + len(rest)) // 2
+    assert samples / SAMPLE_RATE == pytest.approx(speech_seconds(PREVIEW_TEXT), abs=1e-3)
+
+
+async def test_a_streamed_preview_that_fails_after_its_first_audio_ends_short(serve_web) -> None:
+    engine = HoldsTheRest(fail_on="kitchen")
+    engine.rest.set()
+    async with serve_web([engine]) as both:
+        response = await both.web.get("/api/speak", params={"text": PREVIEW_TEXT, "stream": "1"})
+        body = await response.read()
+        status = await (await both.web.get("/api/status")).json()
+    assert response.status == 200
+    assert 44 < len(body) < 44 + speech_seconds(PREVIEW_TEXT) * SAMPLE_RATE * 2
+    assert status["replies"]["recent"][0]["outcome"] == "synthesis-failed"
+    assert status["errors"] == {"synthesis-failed": 1}
+
+
 class BlendingEngine(FakeEngine):
     """Understands `a+b` of two of its voices, as a blending engine does."""
 
@@ -153,6 +201,7 @@ async def test_preview_speaks_any_voice_an_engine_understands(serve_web) -> None
     [
         ({"voice": "nobody", "text": "Hello."}, 400, "unknown-voice"),
         ({"text": "x" * 101}, 400, "text-too-long"),
+        ({"voice": "nobody", "text": "Hello.", "stream": "1"}, 400, "unknown-voice"),
         ({"text": "  "}, 400, "protocol"),
         ({}, 400, "protocol"),
     ],
@@ -303,7 +352,9 @@ async def test_page_links_resolve_below_the_ingress_path(
         html = await response.text()
     assert response.content_type == "text/html"
     assert f'<base href="{base}">' in html
-    assert "<script" not in html.replace('<script src="static/app.js" defer>', "")
+    scripts = ('<script src="static/app.js" defer>', '<script src="static/preview.js" defer>')
+    assert all(script in html for script in scripts)
+    assert html.count("<script") == len(scripts)  # no inline script
     # Every link is relative, so it resolves below the base
     assert 'href="/' not in html.replace(f'href="{base}"', "") and 'src="/' not in html
 
@@ -312,6 +363,7 @@ async def test_page_links_resolve_below_the_ingress_path(
     ("path", "content_type"),
     [
         ("/static/app.js", "javascript"),
+        ("/static/preview.js", "javascript"),
         ("/static/style.css", "text/css"),
         ("/static/icon.svg", "image/svg+xml"),
     ],

@@ -9,7 +9,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from ..reply.service import TtsService
-from .guard import CLIENTS, guard
+from .guard import CLIENTS, guard, protect
 from .metrics import metrics_registry
 from .preview import NO_STORE, speak
 from .settings import Network
@@ -26,6 +26,7 @@ INGRESS_PATH = re.compile(r"/[A-Za-z0-9_./-]*")
 def build_app(service: TtsService, clients: tuple[Network, ...] = ()) -> web.Application:
     """`clients`: the networks that may connect (empty: any)."""
     app = web.Application(middlewares=[guard])
+    app.on_response_prepare.append(protect)
     app[SERVICE] = service
     app[CLIENTS] = clients
     app[REGISTRY] = metrics_registry(service)
@@ -62,7 +63,7 @@ async def voices(request: web.Request) -> web.Response:
     return web.json_response(body, headers=NO_STORE)
 
 
-async def preview(request: web.Request) -> web.Response:
+async def preview(request: web.Request) -> web.StreamResponse:
     return await speak(request.app[SERVICE], request)
 
 

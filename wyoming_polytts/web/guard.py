@@ -85,14 +85,15 @@ def client_allowed(request: web.Request) -> bool:
 
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response: web.StreamResponse
     if not client_allowed(request):
         _LOGGER.warning("Refused a request from %s (see web.clients)", request.remote)
-        response = error_response("forbidden", "this address may not use the page")
-    elif from_elsewhere(request) and not opens_the_page(request):
+        return error_response("forbidden", "this address may not use the page")
+    if from_elsewhere(request) and not opens_the_page(request):
         _LOGGER.warning("Refused a %s request from another site: %s", request.method, request.path)
-        response = error_response("forbidden", "requests from other sites are refused")
-    else:
-        response = await handler(request)
+        return error_response("forbidden", "requests from other sites are refused")
+    return await handler(request)
+
+
+async def protect(request: web.Request, response: web.StreamResponse) -> None:
+    """Protective headers on every response, streamed, static or error, as it is sent."""
     response.headers.update(SECURITY_HEADERS)
-    return response

@@ -1,21 +1,28 @@
-"""GET /api/speak?voice=...&text=...: a reply like any Wyoming reply, returned as one WAV file.
+"""GET /api/speak?voice=...&text=...: a reply like any Wyoming reply, returned as a WAV file.
 
 It takes the same path (text pipeline, router, scheduler, fallback), counts as a reply,
 is refused when the engine is busy, and is cancelled when the browser goes away. It
 speaks for a context key of its own, so no satellite's conversation hears it.
+
+By default the file comes whole, once the reply is spoken; with `stream=1` it starts at the
+first audio (as a Wyoming reply does) and its header leaves the length open (0xFFFFFFFF),
+as streamed WAV does. Errors before any audio are JSON with the Wyoming error's code; a
+streamed reply that fails later ends short.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
+import contextlib
 import logging
-import wave
+import struct
+from typing import Protocol
 
 from aiohttp import web
 from wyoming.tts import SynthesizeVoice
 
 from ..engines.base import SAMPLE_RATE, Audio
+from ..reply.audio import AudioSink
 from ..reply.service import TtsService
 from ..reply.session import ReplyFailed
 from ..server.audio_stream import CHANNELS, SAMPLE_WIDTH, to_pcm16
@@ -25,10 +32,34 @@ _LOGGER = logging.getLogger(__name__)
 
 PREVIEW_KEY = "web-preview"
 """The context key (history) of previews."""
+NO_STORE = {"Cache-Control": "no-store"}
+OPEN_LENGTH = 0xFFFFFFFF
+"""The sizes a streamed WAV's header gives: not known yet."""
 
 
-class WavSink:
-    """An AudioSink that keeps a reply's audio for one WAV file."""
+def wav_header(data_bytes: int | None) -> bytes:
+    """The 44-byte header of 16-bit PCM WAV at SAMPLE_RATE; None: a length left open."""
+    frame = SAMPLE_WIDTH * CHANNELS
+    riff, data = (OPEN_LENGTH, OPEN_LENGTH) if data_bytes is None else (36 + data_bytes, data_bytes)
+    fmt = struct.pack(
+        "<IHHIIHH", 16, 1, CHANNELS, SAMPLE_RATE, SAMPLE_RATE * frame, frame, 8 * SAMPLE_WIDTH
+    )
+    return b"RIFF" + struct.pack("<I", riff) + b"WAVEfmt " + fmt + b"data" + struct.pack("<I", data)
+
+
+class PreviewSink(AudioSink, Protocol):
+    @property
+    def started(self) -> bool:
+        """Whether the response has begun (an error can no longer be its answer)."""
+
+    async def finish(self) -> web.StreamResponse:
+        """The response, complete."""
+
+
+class WavFile:
+    """Keeps the reply's audio for one WAV file with its length."""
+
+    started = False
 
     def __init__(self) -> None:
         self._pcm = bytearray()
@@ -39,17 +70,42 @@ class WavSink:
     async def close(self) -> None:
         """Nothing to flush: the file is made at the end."""
 
-    def wav(self) -> bytes:
-        file = io.BytesIO()
-        with wave.open(file, "wb") as wav:
-            wav.setnchannels(CHANNELS)
-            wav.setsampwidth(SAMPLE_WIDTH)
-            wav.setframerate(SAMPLE_RATE)
-            wav.writeframes(self._pcm)
-        return file.getvalue()
+    async def finish(self) -> web.StreamResponse:
+        body = wav_header(len(self._pcm)) + self._pcm
+        return web.Response(body=body, content_type="audio/wav", headers=NO_STORE)
 
 
-async def speak(service: TtsService, request: web.Request) -> web.Response:
+class StreamedWav:
+    """Sends the reply's audio as it comes: the header at the first audio, then the samples."""
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+        self._response = web.StreamResponse(headers={"Content-Type": "audio/wav", **NO_STORE})
+
+    @property
+    def started(self) -> bool:
+        return self._response.prepared
+
+    async def write(self, audio: Audio) -> None:
+        await self._start()
+        await self._response.write(to_pcm16(audio))
+
+    async def close(self) -> None:
+        await self._start()  # a reply with nothing to say is an empty file
+
+    async def finish(self) -> web.StreamResponse:
+        await self._start()
+        with contextlib.suppress(ConnectionError):  # the browser is gone
+            await self._response.write_eof()
+        return self._response
+
+    async def _start(self) -> None:
+        if not self._response.prepared:
+            await self._response.prepare(self._request)
+            await self._response.write(wav_header(None))
+
+
+async def speak(service: TtsService, request: web.Request) -> web.StreamResponse:
     text = request.query.get("text", "")
     voice = request.query.get("voice") or None
     quality = request.query.get("quality") or None
@@ -61,7 +117,7 @@ async def speak(service: TtsService, request: web.Request) -> web.Response:
             service, "text-too-long", f"text is {len(text)} characters long; the limit is {limit}"
         )
     context = {"satellite_id": PREVIEW_KEY, "quality": quality}
-    sink = WavSink()
+    sink: PreviewSink = StreamedWav(request) if request.query.get("stream") == "1" else WavFile()
     try:
         reply = service.open_reply(
             SynthesizeVoice(name=voice) if voice else None, context, sink, text_length=len(text)
@@ -74,14 +130,15 @@ async def speak(service: TtsService, request: web.Request) -> web.Response:
         reply.end_text()
         await reply.wait()
     except ReplyFailed as err:  # the reply's record counted it
-        return error_response(err.code, str(err))
+        if not sink.started:
+            return error_response(err.code, str(err))
+        _LOGGER.warning("A streamed preview ends short: %s", err)
     except asyncio.CancelledError:  # the browser went away
         await reply.cancel()
         raise
-    return web.Response(body=sink.wav(), content_type="audio/wav", headers=NO_STORE)
-
-
-NO_STORE = {"Cache-Control": "no-store"}
+    except ConnectionError:  # the browser went away during a streamed reply
+        await reply.cancel()
+    return await sink.finish()
 
 
 def _refuse(service: TtsService, code: str, message: str) -> web.Response:

@@ -1,10 +1,8 @@
-// PolyTTS status page: refreshes from api/status, plays previews from api/speak.
+// PolyTTS status page: refreshes from api/status (previews: preview.js).
 // Every URL is relative, so the page works at / and under Home Assistant's ingress path.
 "use strict";
 
 const REFRESH_MS = 2000;
-// The preview's text travels in the URL, which proxies (Home Assistant's too) limit to 8 KiB
-const MAX_QUERY = 7000;
 const $ = (selector) => document.querySelector(selector);
 
 function seconds(value, digits = 2) {
@@ -160,53 +158,6 @@ async function loadVoices() {
   );
 }
 
-let previewUrl = null;
-
-async function speak(event) {
-  event.preventDefault();
-  const button = $("#speak");
-  const result = $("#preview-result");
-  const audio = $("#preview-audio");
-  const query = new URLSearchParams({ text: $("#text").value });
-  if ($("#voice").value.trim()) query.set("voice", $("#voice").value.trim());
-  if ($("#quality").value) query.set("quality", $("#quality").value);
-  if (query.toString().length > MAX_QUERY) {
-    result.className = "result error";
-    result.textContent = "This text is too long for a preview from the page: shorten it.";
-    return;
-  }
-  button.disabled = true;
-  result.className = "result";
-  result.textContent = "Speaking…";
-  const started = performance.now();
-  try {
-    const response = await fetch(`api/speak?${query}`, { cache: "no-store" });
-    const waited = (performance.now() - started) / 1000;
-    if (!response.ok) {
-      let problem = `HTTP ${response.status}`;
-      try {
-        const error = await response.json();
-        problem = `${error.code}: ${error.message}`;
-      } catch (_) { /* not JSON: a proxy answered */ }
-      throw new Error(problem);
-    }
-    const wav = await response.blob();
-    if (previewUrl) URL.revokeObjectURL(previewUrl);
-    previewUrl = URL.createObjectURL(wav);
-    audio.src = previewUrl;
-    await audio.play();
-    result.textContent =
-      `${audio.duration.toFixed(1)} s of audio, answered in ${waited.toFixed(2)} s`;
-  } catch (error) {
-    result.className = "result error";
-    result.textContent = error.message;
-  } finally {
-    button.disabled = false;
-    refresh();
-  }
-}
-
-$("#preview").addEventListener("submit", speak);
 refresh();
 loadVoices();
 setInterval(() => {
