@@ -268,6 +268,8 @@ class ReplySession:
                     if failure.partial:
                         pending_pause = self._limits.retry_pause
             self._backlog.popleft()
+            # With nothing left in flight the next segment goes whatever the estimate says
+            self._submit_ready()
             self._record.synthesized(item.job.synthesis_seconds)
             if not item.job.cached:
                 self._health[self._lanes[self._lane].route.engine].record_success()
