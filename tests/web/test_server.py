@@ -1,5 +1,5 @@
 """The web side on a real socket, as the server runs it: quiet logs, a clear error for a port
-in use, and a preview whose browser leaves is cancelled."""
+in use, and a preview whose browser leaves, or takes no audio, is cancelled."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 import socket
+import urllib.parse
 
 import aiohttp
 import pytest
@@ -15,6 +16,7 @@ from wyoming_polytts.app import build_service
 from wyoming_polytts.config import Config
 from wyoming_polytts.reply.service import TtsService
 from wyoming_polytts.schema import ConfigError
+from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
 from wyoming_polytts.testing.launcher import free_port
 from wyoming_polytts.testing.waiting import wait_for
@@ -81,3 +83,25 @@ async def test_a_preview_whose_browser_leaves_is_cancelled() -> None:
         service.stop()
     assert reply.outcome == "cancelled"
     assert service.stats.snapshot().in_progress == ()
+
+
+async def test_a_streamed_preview_nobody_reads_is_cancelled_after_the_write_timeout() -> None:
+    engine = loaded_fake()
+    config = Config(server=ServerSettings(write_timeout=1.0))
+    service = build_service(config, [engine])
+    service.start()
+    port = free_port()
+    text = "Words to fill every buffer on the way. " * 500  # over 3 minutes of audio
+    try:
+        async with serve_web(service, WebSettings(listen=f"127.0.0.1:{port}")):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            query = urllib.parse.urlencode({"text": text, "stream": "1"})
+            writer.write(f"GET /api/speak?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            await writer.drain()  # and never read the answer
+            await wait_for(lambda: service.stats.snapshot().recent, timeout=30)
+            (reply,) = service.stats.snapshot().recent
+            writer.close()
+    finally:
+        service.stop()
+    assert reply.outcome == "cancelled"
+    assert 0 < reply.audio_seconds < 200

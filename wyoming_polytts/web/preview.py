@@ -7,7 +7,8 @@ speaks for a context key of its own, so no satellite's conversation hears it.
 By default the file comes whole, once the reply is spoken; with `stream=1` it starts at the
 first audio (as a Wyoming reply does) and its header leaves the length open (0xFFFFFFFF),
 as streamed WAV does. Errors before any audio are JSON with the Wyoming error's code; a
-streamed reply that fails later ends short.
+streamed reply that fails later ends short, and one whose browser takes no audio for
+`server.write_timeout` seconds is cancelled.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import struct
 from typing import Protocol
 
 from aiohttp import web
-from wyoming.tts import SynthesizeVoice
 
 from ..engines.base import SAMPLE_RATE, Audio
 from ..reply.audio import AudioSink
@@ -78,8 +78,9 @@ class WavFile:
 class StreamedWav:
     """Sends the reply's audio as it comes: the header at the first audio, then the samples."""
 
-    def __init__(self, request: web.Request) -> None:
+    def __init__(self, request: web.Request, write_timeout: float) -> None:
         self._request = request
+        self._write_timeout = write_timeout
         self._response = web.StreamResponse(headers={"Content-Type": "audio/wav", **NO_STORE})
 
     @property
@@ -88,7 +89,7 @@ class StreamedWav:
 
     async def write(self, audio: Audio) -> None:
         await self._start()
-        await self._response.write(to_pcm16(audio))
+        await self._send(to_pcm16(audio))
 
     async def close(self) -> None:
         await self._start()  # a reply with nothing to say is an empty file
@@ -102,7 +103,17 @@ class StreamedWav:
     async def _start(self) -> None:
         if not self._response.prepared:
             await self._response.prepare(self._request)
-            await self._response.write(wav_header(None))
+            await self._send(wav_header(None))
+
+    async def _send(self, data: bytes) -> None:
+        """Raises ConnectionError when the browser is gone or stops taking the audio."""
+        try:
+            async with asyncio.timeout(self._write_timeout):
+                await self._response.write(data)
+        except TimeoutError as err:
+            if self._request.transport is not None:
+                self._request.transport.close()  # nothing more will be sent
+            raise ConnectionError(f"no audio taken for {self._write_timeout} s") from err
 
 
 async def speak(service: TtsService, request: web.Request) -> web.StreamResponse:
@@ -117,11 +128,11 @@ async def speak(service: TtsService, request: web.Request) -> web.StreamResponse
             service, "text-too-long", f"text is {len(text)} characters long; the limit is {limit}"
         )
     context = {"satellite_id": PREVIEW_KEY, "quality": quality}
-    sink: PreviewSink = StreamedWav(request) if request.query.get("stream") == "1" else WavFile()
+    streamed = request.query.get("stream") == "1"
+    write_timeout = service.config.server.write_timeout
+    sink: PreviewSink = StreamedWav(request, write_timeout) if streamed else WavFile()
     try:
-        reply = service.open_reply(
-            SynthesizeVoice(name=voice) if voice else None, context, sink, text_length=len(text)
-        )
+        reply = service.open_reply(voice, context, sink, text_length=len(text))
     except ReplyFailed as err:
         return _refuse(service, err.code, str(err))
     _LOGGER.debug("Preview of %s characters with %s", len(text), voice)
