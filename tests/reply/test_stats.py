@@ -149,3 +149,11 @@ def test_histogram_buckets_are_inclusive_upper_bounds(value: float, bucket: int)
     histogram.observe(value)
     assert histogram.counts.index(1) == bucket
     assert (histogram.count, histogram.total) == (1, value)
+
+
+def test_a_reply_attributed_before_its_audio_takes_its_satellite(recorder: ReplyRecorder) -> None:
+    record = recorder.reply_started(engine="kokoro", voice="af_heart", satellite="default")
+    record.attributed(engine="kokoro", voice="bf_emma", satellite="kitchen")
+    record.finish(OK)
+    (summary,) = recorder.snapshot().recent
+    assert (summary.voice, summary.satellite) == ("bf_emma", "kitchen")

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from wyoming_polytts.app import build_service
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import SAMPLE_RATE, Audio, EngineVoice, SynthesisRequest
+from wyoming_polytts.engines.errors import BadVoice
 from wyoming_polytts.satellites.settings import SatelliteProfile
 from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import stream_reply, synthesize_reply
@@ -176,24 +177,45 @@ async def test_a_streamed_preview_that_fails_after_its_first_audio_ends_short(se
 
 
 class BlendingEngine(FakeEngine):
-    """Understands `a+b` of two of its voices, as a blending engine does."""
+    """Understands `a+b` of its voices, as Kokoro does; a blend of an unknown voice is bad."""
 
     def find_voice(self, name: str) -> EngineVoice | None:
         parts = name.split("+")
-        if len(parts) > 1 and all(super(BlendingEngine, self).find_voice(p) for p in parts):
-            return EngineVoice(name, ("en-US",), f"blend of {name}", self.name)
-        return super().find_voice(name)
+        if len(parts) == 1:
+            return super().find_voice(name)
+        unknown = [part for part in parts if super(BlendingEngine, self).find_voice(part) is None]
+        if unknown:
+            raise BadVoice(f"blend {name}: no voice {unknown[0]}")
+        return EngineVoice(name, ("en-US",), f"blend of {name}", self.name)
 
 
-async def test_preview_speaks_any_voice_an_engine_understands(serve_web) -> None:
+@pytest.mark.parametrize(("voice", "status"), [("af_heart+bf_emma", 200), ("af_heart+nobody", 400)])
+async def test_preview_speaks_any_voice_an_engine_understands(
+    serve_web, voice: str, status: int
+) -> None:
     engine = BlendingEngine()
     engine.loaded.set()
     async with serve_web([engine]) as both:
-        response = await both.web.get(
-            "/api/speak", params={"voice": "af_heart+bf_emma", "text": "Mixed."}
-        )
-    assert response.status == 200
-    assert [request.voice for request in engine.requests] == ["af_heart+bf_emma"]
+        response = await both.web.get("/api/speak", params={"voice": voice, "text": "Mixed."})
+        body = await response.read()
+    assert response.status == status
+    if status == 200:
+        assert [request.voice for request in engine.requests] == [voice]
+    else:
+        assert b'"bad-voice"' in body and b"no voice nobody" in body
+
+
+async def test_preview_reads_ssml_when_asked(serve_web) -> None:
+    engine = loaded_fake()
+    text = '<speak>Hello there. <break time="700ms"/> Are you <emphasis>there</emphasis>?</speak>'
+    async with serve_web([engine]) as both:
+        plain = await both.web.get("/api/speak", params={"text": text})
+        ssml = await both.web.get("/api/speak", params={"text": text, "format": "ssml"})
+        plain_bytes, ssml_bytes = len(await plain.read()), len(await ssml.read())
+    assert plain.status == ssml.status == 200
+    assert not any("<" in request.text for request in engine.requests)
+    # The 700 ms break is heard (in place of the sentence's pause); markdown drops the tag
+    assert ssml_bytes > plain_bytes + 0.2 * SAMPLE_RATE * 2
 
 
 @pytest.mark.parametrize(

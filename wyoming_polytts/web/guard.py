@@ -37,6 +37,7 @@ SECURITY_HEADERS = {
 ERROR_STATUS = {
     "protocol": 400,
     "unknown-voice": 400,
+    "bad-voice": 400,
     "text-too-long": 400,
     "forbidden": 403,
     "busy": 503,

@@ -1,5 +1,8 @@
 """GET /api/speak?voice=...&text=...: a reply like any Wyoming reply, returned as a WAV file.
 
+`format=ssml` reads the text as SSML (as Wyoming's `text_format` does), `quality` asks for a
+quality mode.
+
 It takes the same path (text pipeline, router, scheduler, fallback), counts as a reply,
 is refused when the engine is busy, and is cancelled when the browser goes away. It
 speaks for a context key of its own, so no satellite's conversation hears it.
@@ -132,7 +135,9 @@ async def speak(service: TtsService, request: web.Request) -> web.StreamResponse
     write_timeout = service.config.server.write_timeout
     sink: PreviewSink = StreamedWav(request, write_timeout) if streamed else WavFile()
     try:
-        reply = service.open_reply(voice, context, sink, text_length=len(text))
+        reply = service.open_reply(
+            voice, context, sink, text_length=len(text), text_format=request.query.get("format")
+        )
     except ReplyFailed as err:
         return _refuse(service, err.code, str(err))
     _LOGGER.debug("Preview of %s characters with %s", len(text), voice)

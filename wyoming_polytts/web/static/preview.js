@@ -95,6 +95,7 @@ async function speak(event) {
   const voice = element("#voice").value.trim();
   if (voice) query.set("voice", voice);
   if (element("#quality").value) query.set("quality", element("#quality").value);
+  if (element("#ssml").checked) query.set("format", "ssml");
   if (query.toString().length > MAX_QUERY) {
     result.className = "result error";
     result.textContent = "This text is too long for a preview from the page: shorten it.";
