@@ -24,6 +24,10 @@ ADDON_URI = "tcp://0.0.0.0:10200"
 PRIVATE_HISTORY = "history/context.npz"
 """Excluded from Home Assistant's backups (config.yaml's backup_exclude): it holds what
 people said. `backup_history: true` keeps it at the top of /data, where backups take it."""
+INGRESS_PORT = 10201
+"""config.yaml's ingress_port: the page is served there on the add-on's own network (no host
+port is opened for it), to the Supervisor's ingress proxy only."""
+INGRESS_PROXY = "172.30.32.2"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[s
             "persist": True,
             "file": "context.npz" if options.get("backup_history") else PRIVATE_HISTORY,
         },
+        "web": {"listen": f"0.0.0.0:{INGRESS_PORT}", "clients": [INGRESS_PROXY]},
         "debug": options["log_level"] == "debug",
     }
 

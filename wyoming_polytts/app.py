@@ -19,6 +19,7 @@ from .reply.service import TtsService
 from .schema import ConfigError
 from .server.listener import Listener
 from .server.zeroconf import advertise
+from .web.server import serve_web
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,11 +60,13 @@ async def serve(config: Config) -> bool:
         if config.server.zeroconf:
             await advertise(config.server.uri, config.server.zeroconf)
         _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
-        await stopping.wait()
-        _LOGGER.info(
-            "Stopping: replies in progress have %.0f s to finish", config.server.shutdown_grace
-        )
-        await shut_down(service, listener, config.server.shutdown_grace)
+        async with serve_web(service, config.web):
+            await stopping.wait()
+            _LOGGER.info(
+                "Stopping: replies in progress have %.0f s to finish",
+                config.server.shutdown_grace,
+            )
+            await shut_down(service, listener, config.server.shutdown_grace)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

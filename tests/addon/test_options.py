@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from wyoming_polytts.addon import ADDON_URI, AddonPaths, addon_config, main
+from wyoming_polytts.addon import ADDON_URI, INGRESS_PORT, AddonPaths, addon_config, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,9 @@ def test_the_add_on_defaults_give_a_valid_config(tmp_path: Path) -> None:
     assert not config.home_assistant.enabled
     assert config.context.persist
     assert not config.debug
+    # The page, for the Supervisor's ingress proxy only
+    assert config.web.address == ("0.0.0.0", INGRESS_PORT)
+    assert [str(network) for network in config.web.networks] == ["172.30.32.2/32"]
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_example_config_states_the_defaults() -> None:
     """Apart from the satellites, every value it shows is the default."""
     config = load_config(EXAMPLE)
     defaults = Config()
-    for section in ("routing", "context", "home_assistant", "remotes", "server", "cache"):
+    for section in ("routing", "context", "home_assistant", "remotes", "server", "cache", "web"):
         assert getattr(config, section) == getattr(defaults, section), section
 
 
@@ -55,6 +55,7 @@ def test_commented_remote_is_valid_when_enabled() -> None:
         ("kokoro", {"blends": {"warm": 3}}, "kokoro.blends.warm"),
         ("kokoro", {"blends": ["af_heart+bf_emma"]}, "kokoro.blends"),
         ("text", {"detect_ssml": "yes"}, "text.detect_ssml"),
+        ("web", {"listen": "localhost"}, "web.listen"),
     ],
 )
 def test_invalid_values_name_their_key(tmp_path: Path, section, value, key) -> None:

@@ -92,6 +92,8 @@ class Engine(ABC):
     streams: bool = False
     """Its audio comes out while a segment is synthesized (not in one block at the end): its
     segments need not be cut to be ready in time."""
+    device: str = "cpu"
+    """Where it computes, as the status page shows it (a GPU, another server)."""
 
     @abstractmethod
     def voices(self) -> tuple[EngineVoice, ...]:

@@ -86,6 +86,8 @@ class Job:
         """Set once a worker took the job (or the cache answered it)."""
         self.cached = False
         """Answered from the phrase cache: the engine did not run."""
+        self.synthesis_seconds = 0.0
+        """The engine's time on it, known once its last block is delivered."""
         self._loop = loop
         self._results: asyncio.Queue[object] = asyncio.Queue()
 

@@ -44,7 +44,7 @@ class Scheduler:
         self.engine = engine
         self._workers = workers
         self._max_replies = max_replies
-        self._cache = cache
+        self.cache = cache
         self._queue = JobQueue()
         self._condition = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -106,7 +106,7 @@ class Scheduler:
         cost = self.costs.cost(language).seconds(len(request.text))
         loop = asyncio.get_running_loop()
         job = Job(request, first=first, deadline=deadline, loop=loop, language=language, cost=cost)
-        cached = self._cache.get(self._cache_key(request)) if self._cache else None
+        cached = self.cache.get(self._cache_key(request)) if self.cache else None
         if cached is not None:
             job.answer_from_cache(cached)
             return job
@@ -167,6 +167,7 @@ class Scheduler:
     def _run(self, job: Job) -> None:
         job.start()
         blocks: list[Audio] = []
+        started = time.monotonic()
         try:
             for block in self.engine.synthesize(job.request, job.cancel_event):
                 blocks.append(block)
@@ -185,9 +186,10 @@ class Scheduler:
             _LOGGER.debug("%s failed", self.engine.name, exc_info=True)
             job.deliver(err)
             return
-        self.costs.record(job.language, len(job.request.text), self.clock() - (job.started_at or 0))
-        if self._cache is not None and self.engine.cacheable:
-            self._cache.put(self._cache_key(job.request), _joined(blocks))
+        job.synthesis_seconds = time.monotonic() - started
+        self.costs.record(job.language, len(job.request.text), job.synthesis_seconds)
+        if self.cache is not None and self.engine.cacheable:
+            self.cache.put(self._cache_key(job.request), _joined(blocks))
 
 
 class ReplyTicket:

@@ -37,6 +37,8 @@ from .router import (
     profile_voice,
 )
 from .session import ReplyFailed, ReplyLimits, ReplySession
+from .stats import ReplyRecorder
+from .status import ServerStatus, server_status
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ class TtsService:
         self._backends = {backend.engine.name: backend for backend in backends}
         self.dormant_voices = tuple(dormant)
         self.health = HealthBoard(config.routing.circuit)
+        self.stats = ReplyRecorder()
+        """Where the handlers and sessions report what they do (for the status page)."""
         self.history = HistoryStore(config.context, on_commit=self._history_changed)
         self._history_file = (
             HistoryFile(
@@ -228,6 +232,17 @@ class TtsService:
             statuses[name] = EngineStatus(state, conversational=not backend.engine.cacheable)
         return statuses
 
+    def status(self) -> ServerStatus:
+        """What the engines, replies, cache and satellites are doing; numbers, never text."""
+        return server_status(
+            backends=self._backends.values(),
+            states=self.engine_statuses(),
+            health=self.health,
+            history=self.history,
+            profiles=self.config.satellites,
+            activity=self.stats.snapshot(),
+        )
+
     def open_reply(
         self,
         name: str | None,
@@ -266,6 +281,7 @@ class TtsService:
             sink=sink,
             health=self.health,
             limits=self._limits,
+            stats=self.stats,
             reattribute=reattribute,
         )
         self.health[routing.plan.engine].begin()

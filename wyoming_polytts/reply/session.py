@@ -32,6 +32,7 @@ from .lane import LaneFailed, Routing, speak_segment, wait_ready
 from .pace import Pacer
 from .scheduler import Job, ReplyTicket, SchedulerBusy
 from .settings import SPEEDS
+from .stats import CANCELLED, OK, ReplyRecorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class ReplySession:
         sink: AudioSink,
         health: HealthBoard,
         limits: ReplyLimits,
+        stats: ReplyRecorder,
         reattribute: Callable[[], Awaitable[Routing | None]] | None = None,
     ) -> None:
         """`reattribute`, when given, may find the reply's satellite just before its text is
@@ -119,9 +121,12 @@ class ReplySession:
         self._pacer = Pacer(self._lanes[0].backend.scheduler.clock)
         self._written_seconds = 0.0
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
+        self._record = stats.reply_started(
+            engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
+        )
         self._segmenter = asyncio.create_task(self._segment(), name="reply text")
         self._writer = asyncio.create_task(self._write(), name="reply writer")
-        self._writer.add_done_callback(lambda _task: self._close_tickets())
+        self._writer.add_done_callback(lambda _task: self._release())
 
     def add_text(self, text: str) -> None:
         """Take a fragment of the reply; complete segments start synthesizing soon."""
@@ -144,6 +149,9 @@ class ReplySession:
         if better is not None:
             self._close_tickets()
             self._routing(better)
+            self._record.attributed(
+                engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
+            )
             self._ticket(0)
             self._health[self._plan.engine].begin()
 
@@ -184,6 +192,11 @@ class ReplySession:
         for lane in self._lanes:
             if lane.ticket is not None:
                 lane.ticket.close(cancel=True)
+
+    def _release(self) -> None:
+        self._close_tickets()
+        # A writer cancelled before it ran never recorded its end
+        self._record.finish(CANCELLED)
 
     def _ticket(self, index: int) -> ReplyTicket:
         lane = self._lanes[index]
@@ -254,6 +267,17 @@ class ReplySession:
         return ticket.submit(request, deadline=deadline, language=self._language(segment))
 
     async def _write(self) -> None:
+        outcome = CANCELLED
+        try:
+            await self._speak_all()
+            outcome = OK
+        except ReplyFailed as err:
+            outcome = err.code
+            raise
+        finally:
+            self._record.finish(outcome)
+
+    async def _speak_all(self) -> None:
         pending_pause = 0.0
         while (item := await self._segments.get()) is not None:
             if isinstance(item, _Failed):
@@ -267,6 +291,9 @@ class ReplySession:
                     if failure.partial:
                         pending_pause = self._limits.retry_pause
             self._backlog.popleft()
+            # With nothing left in flight the next segment goes whatever the estimate says
+            self._submit_ready()
+            self._record.synthesized(item.job.synthesis_seconds)
             if not item.job.cached:
                 self._health[self._lanes[self._lane].route.engine].record_success()
             self._spoken.append(item.segment.text)
@@ -305,6 +332,7 @@ class ReplySession:
         return spoke
 
     async def _write_audio(self, audio: Audio) -> None:
+        self._record.wrote(len(audio) / SAMPLE_RATE)
         await self._sink.write(audio)
         self._pacer.first_audio()
         self._written_seconds += len(audio) / SAMPLE_RATE
@@ -326,6 +354,7 @@ class ReplySession:
         if failed.ticket is not None:
             failed.ticket.close(cancel=True)
         self._ticket(self._lane)
+        self._record.fell_back(lane.route.engine, lane.route.voice)
         self._health[lane.route.engine].begin()
         for pending in self._backlog:
             pending.job = self._job(pending.segment, pending.deadline)

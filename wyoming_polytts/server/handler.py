@@ -75,11 +75,13 @@ class TtsEventHandler(AsyncEventHandler):
 
     async def run(self) -> None:
         """Like AsyncEventHandler.run, with frame limits and an idle limit."""
+        self._service.stats.connection_opened()
         try:
             while (event := await self._next_event()) is not None:
                 if not await self.handle_event(event):
                     break
         finally:
+            self._service.stats.connection_closed()
             await self.disconnect()
             self.writer.close()
 
@@ -129,8 +131,11 @@ class TtsEventHandler(AsyncEventHandler):
             timeout = self._limits.write_timeout
             raise ClientNotReading(f"{self._peer} took no audio for {timeout} s") from err
 
-    async def _refuse(self, err: ProtocolError) -> None:
+    async def _refuse(self, err: ProtocolError, *, recorded: bool = False) -> None:
+        """Send an error event; `recorded`: the reply's own record counts it already."""
         _LOGGER.warning("Refused request from %s: %s (%s)", self._peer, err, err.code)
+        if not recorded:
+            self._service.stats.refused(err.code)
         with contextlib.suppress(ConnectionError):
             await self.write_event(Error(text=str(err), code=err.code).event())
 
@@ -233,7 +238,7 @@ class TtsEventHandler(AsyncEventHandler):
             if streaming:
                 await self.write_event(SynthesizeStopped().event())
         except ReplyFailed as err:
-            await self._refuse(ProtocolError(err.code, str(err)))
+            await self._refuse(ProtocolError(err.code, str(err)), recorded=True)
             self.writer.close()
         except ConnectionError as err:
             _LOGGER.debug("%s went away during its reply: %s", self._peer, err)

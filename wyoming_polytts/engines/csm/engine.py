@@ -81,6 +81,7 @@ class CsmEngine(Engine):
     ) -> None:
         """`components` builds the model and processor (default: from local files)."""
         self.concurrency = settings.workers
+        self.device = settings.device
         self._settings = settings
         self._data_dirs = tuple(data_dirs)
         self._components = components or self._load_pretrained
@@ -136,6 +137,7 @@ class CsmEngine(Engine):
         if frames:
             runtime.decode(runtime.new_decoder(), frames)
         self._runtime = runtime
+        self.device = str(model.device)
         _LOGGER.info("CSM ready on %s", model.device)
 
     def _load_pretrained(self) -> tuple[Any, Any]:
