@@ -6,21 +6,24 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 
+from tests.privileges import needs_namespaces
 from wyoming_polytts import __version__
 from wyoming_polytts.addon import INGRESS_PORT
 
 REPO = Path(__file__).resolve().parents[2]
 ADDON = REPO / "addon"
-SCHEMAS = REPO.parent / "shared" / "ha-addon-schema"
+SCHEMAS = Path(__file__).parent / "schemas"
 SERVICES = ADDON / "rootfs" / "etc" / "s6-overlay" / "s6-rc.d"
 DEPRECATED_ARCHES = {"armhf", "armv7", "i386"}
-BIN = Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin"
+BIN = Path(sys.executable).parent
+"""The test tools installed next to this interpreter (the dev extra)."""
 
 
 def load(path: Path) -> dict:
@@ -211,6 +214,7 @@ exec "$@"
 """
 
 
+@needs_namespaces("mount")
 @pytest.mark.parametrize(
     ("exit_code", "expected"),
     [
