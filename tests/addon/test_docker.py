@@ -36,7 +36,7 @@ def test_entrypoint_serves_all_interfaces_from_data_with_zeroconf(dockerfile: Pa
     config = configure(parse_args(args))
     assert config.server.uri == "tcp://0.0.0.0:10200"
     assert config.server.zeroconf == "polytts"
-    assert config.models.data_dirs == ("/data",)
+    assert config.models.data_dirs[0] == "/data"
     assert config.download_dir == Path("/data")
     assert "EXPOSE 10200\n" in dockerfile.read_text()
 

@@ -27,6 +27,7 @@ from wyoming_polytts.engines.kokoro.files import (
     voices_match,
 )
 from wyoming_polytts.engines.kokoro.sources import Source, UpstreamSource
+from wyoming_polytts.storage import default_data_dir
 
 GOOD = b"the real model bytes" * 100
 GOOD_FILE = pinned_file(hashlib.sha256(GOOD).hexdigest(), "model.onnx")
@@ -273,8 +274,9 @@ def test_ensure_falls_back_from_upstream_and_fetches_only_what_is_missing(tmp_pa
 
 
 def test_the_cli_exits_with_the_error_listing_each_source(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # an empty default data dir
     asked: list[str] = []
 
     def sources_for(choice: str) -> list[Source]:
@@ -292,3 +294,26 @@ def test_the_cli_exits_with_the_error_listing_each_source(
     assert message.startswith("error: cannot get kokoro-v1.0.int8.onnx into")
     assert "upstream: no route; registry: npm is not installed" in message
     assert leftovers(tmp_path / "b") == []
+
+
+def test_the_cli_finds_what_an_earlier_fetch_put_in_the_default_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--data-dir adds a place to look: the default data dir is still searched."""
+    fetched = find_kokoro([default_data_dir()])
+    assert fetched is not None, "run scripts/setup to fetch the model"
+    default = tmp_path / "xdg" / "wyoming-polytts"
+    default.mkdir(parents=True)
+    for found in (fetched.model, fetched.voices):
+        (default / found.name).symlink_to(found)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    offline = FakeSource("upstream", b"", RuntimeError("must not be asked"))
+
+    main(["--data-dir", str(tmp_path / "other")], lambda choice: [offline])
+
+    assert capsys.readouterr().out.split() == [
+        *("Kokoro", "model:", str(default / fetched.model.name)),
+        *("Kokoro", "voices:", str(default / fetched.voices.name)),
+    ]
+    assert offline.calls == 0
+    assert not (tmp_path / "other").exists()

@@ -1,0 +1,36 @@
+"""--data-dir adds a place to look: a model fetched earlier into the default dir is used."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from wyoming_polytts.engines.kokoro.files import find_kokoro
+from wyoming_polytts.storage import default_data_dir
+from wyoming_polytts.testing.client import synthesize_reply
+from wyoming_polytts.testing.launcher import start_server
+
+pytestmark = pytest.mark.e2e
+
+
+def test_server_speaks_with_the_model_in_the_default_dir(tmp_path: Path) -> None:
+    fetched = find_kokoro([default_data_dir()])
+    assert fetched is not None, "run scripts/setup to fetch the model"
+    default = tmp_path / "xdg" / "wyoming-polytts"
+    default.mkdir(parents=True)
+    for found in (fetched.model, fetched.voices):
+        (default / found.name).symlink_to(found)
+    elsewhere = tmp_path / "models"
+    server = start_server(
+        tmp_path, "--data-dir", str(elsewhere), env={"XDG_DATA_HOME": str(tmp_path / "xdg")}
+    )
+    try:
+        reply = asyncio.run(synthesize_reply(server.host, server.port, "The door is locked."))
+    finally:
+        server.stop()
+    assert reply.error is None, server.log.read_text()
+    assert len(reply.audio) > 24000  # more than half a second of 16-bit audio
+    # Nothing was fetched again into the new data dir
+    assert not elsewhere.exists() or not any(elsewhere.iterdir())
