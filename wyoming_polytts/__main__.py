@@ -63,12 +63,18 @@ def configure(args: argparse.Namespace) -> Config:
     )
 
 
+FLAGS = {"defaults.voice": "--voice"}
+"""Config keys checked after parsing (voices), by the flag that sets them."""
+
+
 def run(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     try:
-        config = configure(parse_args(argv))
+        config = configure(args)
     except ConfigError as err:
         sys.exit(f"wyoming-polytts: {err}")
-    run_server(config)
+    given = {key: flag for key, flag in FLAGS.items() if getattr(args, flag[2:]) is not None}
+    run_server(config, {key: f"command-line flag {flag!r}" for key, flag in given.items()})
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from .reply.service import TtsService
 from .schema import ConfigError
 from .server.listener import Listener
 from .server.zeroconf import advertise
+from .startup_checks import CONFIG_KEYS, KeyLabels, check_configuration
 from .web.server import serve_web
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,10 +46,12 @@ WORKER_JOIN_SECONDS = 1.0
 """How long the engines' workers may take to end their current segment at shutdown."""
 
 
-async def serve(config: Config) -> bool:
-    """Serve until SIGTERM or SIGINT, then stop gracefully (see `shut_down`); whether every
-    engine stopped working in time."""
+async def serve(config: Config, labels: KeyLabels = CONFIG_KEYS) -> bool:
+    """Check the configuration against the engines, serve until SIGTERM or SIGINT, then stop
+    gracefully (see `shut_down`); whether every engine stopped working in time. `labels`: how
+    the user wrote the keys that did not come from config.yaml (for error messages)."""
     service = build_service(config)
+    check_configuration(config, service, labels)
     listener = Listener(service, config.server)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -83,14 +86,14 @@ async def shut_down(service: TtsService, listener: Listener, grace: float) -> No
     await listener.shut_down(grace)
 
 
-def run_server(config: Config) -> None:
+def run_server(config: Config, labels: KeyLabels = CONFIG_KEYS) -> None:
     """Log as configured and serve until interrupted; a configuration error exits with it."""
     logging.basicConfig(
         level=logging.DEBUG if config.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        stopped = asyncio.run(serve(config))
+        stopped = asyncio.run(serve(config, labels))
     except ConfigError as err:  # found while starting, e.g. no address to advertise
         sys.exit(f"wyoming-polytts: {err}")
     if not stopped:
