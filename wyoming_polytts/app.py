@@ -18,6 +18,7 @@ from .reply.scheduler import Scheduler
 from .reply.service import TtsService
 from .schema import ConfigError
 from .server.listener import Listener
+from .server.served_uri import record_served_uri
 from .server.zeroconf import advertise
 from .startup_checks import CONFIG_KEYS, KeyLabels, check_configuration
 from .web.server import serve_web
@@ -58,11 +59,13 @@ async def serve(config: Config, labels: KeyLabels = CONFIG_KEYS) -> bool:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     service.start()
+    recorded = None
     try:
         await listener.start()
         if config.server.zeroconf:
             await advertise(config.server.uri, config.server.zeroconf)
         _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
+        recorded = record_served_uri(config.server.uri)  # for the images' health check
         async with serve_web(service, config.web):
             await stopping.wait()
             _LOGGER.info(
@@ -74,6 +77,8 @@ async def serve(config: Config, labels: KeyLabels = CONFIG_KEYS) -> bool:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         stopped = service.stop(WORKER_JOIN_SECONDS)
+        if recorded is not None:
+            recorded.unlink(missing_ok=True)
     return stopped
 
 

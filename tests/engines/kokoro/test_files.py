@@ -317,3 +317,20 @@ def test_the_cli_finds_what_an_earlier_fetch_put_in_the_default_dir(
     ]
     assert offline.calls == 0
     assert not (tmp_path / "other").exists()
+
+
+def test_a_download_dir_this_user_cannot_write_says_how_to_fix_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in a bind mount owned by another user (root passes every permission check, so the
+    check itself is made to answer no here)."""
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    source = FakeSource("upstream", GOOD)
+    with pytest.raises(ModelUnavailable) as caught:
+        fetch_file(GOOD_FILE, tmp_path / "data", [source])
+    uid = os.getuid()
+    assert str(caught.value) == (
+        f"cannot write to {tmp_path / 'data'} as user {uid}: make it that user's "
+        f"(chown {uid} {tmp_path / 'data'}) or name another download dir"
+    )
+    assert source.calls == 0
