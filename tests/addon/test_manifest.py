@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import jsonschema
 import pytest
@@ -82,11 +85,51 @@ def test_options_schema_and_translations_agree() -> None:
     assert set(translated) == set(config["schema"])
 
 
+def bump_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bump_version", REPO / "scripts/bump_version.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+BUMP = bump_script()
+
+
 def test_version_is_the_same_everywhere() -> None:
+    """Every place scripts/bump-version writes, the add-on's manifest and changelog included."""
+    assert BUMP.versions() == {place.path: __version__ for place in BUMP.PLACES}
     assert load(ADDON / "config.yaml")["version"] == __version__
-    changelog = (ADDON / "CHANGELOG.md").read_text()
-    assert re.search(r"^## (\S+)", changelog, re.MULTILINE).group(1) == __version__  # type: ignore[union-attr]
-    assert f"ARG POLYTTS_VERSION={__version__}" in (ADDON / "Dockerfile").read_text()
+
+
+def test_bump_version_changes_every_place_and_opens_the_changelog(tmp_path: Path) -> None:
+    for place in BUMP.PLACES:
+        (tmp_path / place.path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / place.path, tmp_path / place.path)
+    BUMP.bump("9.8.7", ["Voices can be blended", "Faster first audio"], root=tmp_path)
+    assert set(BUMP.versions(tmp_path).values()) == {"9.8.7"}
+    changelog = (tmp_path / "addon" / "CHANGELOG.md").read_text()
+    assert changelog.startswith(
+        f"# Changelog\n\n## 9.8.7\n\n- Voices can be blended\n- Faster first audio\n\n## {__version__}\n"
+    )
+    assert load(tmp_path / "addon" / "config.yaml") == {
+        **load(ADDON / "config.yaml"),
+        "version": "9.8.7",
+    }
+
+
+@pytest.mark.parametrize(
+    ("version", "changes", "problem"),
+    [
+        ("9.8", ["x"], "not a version"),
+        (__version__, ["x"], "already stated"),
+        ("9.8.7", [], "say what changed"),
+    ],
+)
+def test_bump_version_refuses_mistakes(version: str, changes: list[str], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        BUMP.bump(version, changes)
 
 
 def test_add_on_folder_has_what_the_store_shows() -> None:
