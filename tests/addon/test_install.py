@@ -26,8 +26,7 @@ import yaml
 from tests.addon.dockerfile import exec_form, expand, instructions, variables
 from tests.privileges import needs_namespaces
 from wyoming_polytts import __version__
-from wyoming_polytts.engines.kokoro.files import find_kokoro
-from wyoming_polytts.storage import default_data_dir
+from wyoming_polytts.testing.models import link_fetched_kokoro
 
 pytestmark = pytest.mark.e2e
 
@@ -179,12 +178,8 @@ def test_the_installed_add_on_starts_passes_its_health_check_and_speaks(
     installed: Path, tmp_path: Path
 ) -> None:
     """In a network namespace of its own, so that the add-on's fixed port 10200 is free."""
-    fetched = find_kokoro([default_data_dir()])
-    assert fetched is not None, "run scripts/setup to fetch the model"
     share = tmp_path / "share"  # the user's /share/polytts, read-only: the model is found there
-    share.mkdir()
-    for found in (fetched.model, fetched.voices):
-        (share / found.name).symlink_to(found)
+    link_fetched_kokoro(share)
     data = tmp_path / "data"
     data.mkdir()
     options = yaml.safe_load((ADDON / "config.yaml").read_text())["options"]

@@ -7,21 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from wyoming_polytts.engines.kokoro.files import find_kokoro
-from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.client import synthesize_reply
 from wyoming_polytts.testing.launcher import start_server
+from wyoming_polytts.testing.models import link_fetched_kokoro
 
 pytestmark = pytest.mark.e2e
 
 
 def test_server_speaks_with_the_model_in_the_default_dir(tmp_path: Path) -> None:
-    fetched = find_kokoro([default_data_dir()])
-    assert fetched is not None, "run scripts/setup to fetch the model"
-    default = tmp_path / "xdg" / "wyoming-polytts"
-    default.mkdir(parents=True)
-    for found in (fetched.model, fetched.voices):
-        (default / found.name).symlink_to(found)
+    link_fetched_kokoro(tmp_path / "xdg" / "wyoming-polytts")
     elsewhere = tmp_path / "models"
     server = start_server(
         tmp_path, "--data-dir", str(elsewhere), env={"XDG_DATA_HOME": str(tmp_path / "xdg")}

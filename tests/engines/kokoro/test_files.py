@@ -27,7 +27,7 @@ from wyoming_polytts.engines.kokoro.files import (
     voices_match,
 )
 from wyoming_polytts.engines.kokoro.sources import Source, UpstreamSource
-from wyoming_polytts.storage import default_data_dir
+from wyoming_polytts.testing.models import link_fetched_kokoro
 
 GOOD = b"the real model bytes" * 100
 GOOD_FILE = pinned_file(hashlib.sha256(GOOD).hexdigest(), "model.onnx")
@@ -300,20 +300,15 @@ def test_the_cli_finds_what_an_earlier_fetch_put_in_the_default_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--data-dir adds a place to look: the default data dir is still searched."""
-    fetched = find_kokoro([default_data_dir()])
-    assert fetched is not None, "run scripts/setup to fetch the model"
-    default = tmp_path / "xdg" / "wyoming-polytts"
-    default.mkdir(parents=True)
-    for found in (fetched.model, fetched.voices):
-        (default / found.name).symlink_to(found)
+    linked = link_fetched_kokoro(tmp_path / "xdg" / "wyoming-polytts")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     offline = FakeSource("upstream", b"", RuntimeError("must not be asked"))
 
     main(["--data-dir", str(tmp_path / "other")], lambda choice: [offline])
 
     assert capsys.readouterr().out.split() == [
-        *("Kokoro", "model:", str(default / fetched.model.name)),
-        *("Kokoro", "voices:", str(default / fetched.voices.name)),
+        *("Kokoro", "model:", str(linked.model)),
+        *("Kokoro", "voices:", str(linked.voices)),
     ]
     assert offline.calls == 0
     assert not (tmp_path / "other").exists()
