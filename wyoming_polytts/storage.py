@@ -15,6 +15,11 @@ def default_data_dir() -> Path:
     return Path(base) / "wyoming-polytts"
 
 
+DEFAULT_DATA_DIR = default_data_dir()
+"""The default data dir as this process started (default_data_dir() reads the environment
+when called: tests move it)."""
+
+
 def _default_data_dirs() -> tuple[str, ...]:
     return (str(default_data_dir()),)
 
