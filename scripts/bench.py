@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from wyoming_polytts.engines.kokoro.files import find_kokoro
-from wyoming_polytts.storage import DEFAULT_DATA_DIR
+from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.client import Reply, stream_reply
 from wyoming_polytts.testing.launcher import ServerProcess, free_port, start_server
 from wyoming_polytts.text import TextSettings, split_text
@@ -101,7 +101,7 @@ def measure_raw_kokoro(threads: int) -> None:
     import onnxruntime
     from kokoro_onnx import Kokoro
 
-    files = find_kokoro([DEFAULT_DATA_DIR])
+    files = find_kokoro([default_data_dir()])
     assert files is not None
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
@@ -331,7 +331,7 @@ def main() -> None:
     if args.raw_kokoro_threads:
         measure_raw_kokoro(args.raw_kokoro_threads)
         return
-    if find_kokoro([DEFAULT_DATA_DIR]) is None:
+    if find_kokoro([default_data_dir()]) is None:
         sys.exit("The Kokoro model is missing: run scripts/setup first")
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="wyoming-polytts", description=__doc__)
     parser.add_argument("--config", type=Path, help="YAML configuration file (config.yaml)")
     parser.add_argument("--uri", help="Where to serve (default tcp://0.0.0.0:10200)")
-    parser.add_argument("--data-dir", action="append", help="Where models are found (repeatable)")
+    parser.add_argument(
+        "--data-dir",
+        action="append",
+        default=[],
+        help="Another place where models are found, searched first (repeatable); missing "
+        "models are fetched to the first one",
+    )
     parser.add_argument("--download-dir", help="Where missing models are fetched to")
     parser.add_argument("--voice", help="Default voice (default af_heart)")
     parser.add_argument("--speed", type=float, help="Default speed, 0.5 to 2.0")
@@ -45,7 +51,9 @@ def configure(args: argparse.Namespace) -> Config:
         {
             "server.uri": args.uri,
             "server.zeroconf": args.zeroconf,
-            "models.data_dirs": args.data_dir,
+            "models.data_dirs": config.models.searching_first(args.data_dir)
+            if args.data_dir
+            else None,
             "models.download_dir": args.download_dir,
             "defaults.voice": args.voice,
             "defaults.speed": args.speed,
@@ -55,12 +63,18 @@ def configure(args: argparse.Namespace) -> Config:
     )
 
 
+FLAGS = {"defaults.voice": "--voice"}
+"""Config keys checked after parsing (voices), by the flag that sets them."""
+
+
 def run(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
     try:
-        config = configure(parse_args(argv))
+        config = configure(args)
     except ConfigError as err:
         sys.exit(f"wyoming-polytts: {err}")
-    run_server(config)
+    given = {key: flag for key, flag in FLAGS.items() if getattr(args, flag[2:]) is not None}
+    run_server(config, {key: f"command-line flag {flag!r}" for key, flag in given.items()})
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """The Home Assistant add-on's entry: its options (/data/options.json) become the Config.
 
 The Supervisor stores options as JSON in its own shape (lists of satellites, flat keys).
-Every option is mapped here, validated like any config.yaml, and the server started; the
-s6 `run` script only execs `python3 -m wyoming_polytts.addon`. A bad option stops the
-add-on with a message naming the key.
+Every option is mapped here, validated like any config.yaml, and the server started with
+the same start-up checks (an unknown voice stops it naming the option); the s6 `run`
+script only execs `python3 -m wyoming_polytts.addon`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from .app import run_server
 from .config import Config
 from .schema import ConfigError, build
+from .startup_checks import KeyLabels
 
 ADDON_URI = "tcp://0.0.0.0:10200"
 PRIVATE_HISTORY = "history/context.npz"
@@ -49,20 +50,12 @@ class AddonPaths:
         )
 
 
+PROFILE_OPTIONS = ("voice", "conversational_voice", "speed", "quality", "language", "satellite_ids")
+REMOTE_OPTIONS = ("uri", "voices", "conversational", "home")
+
+
 def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[str, Any]:
     """config.yaml's shape of the add-on's options."""
-    satellites = {
-        item["name"]: {
-            key: value
-            for key, value in (
-                ("voice", item.get("voice")),
-                ("speed", item.get("speed")),
-                ("satellite_ids", item.get("satellite_ids")),
-            )
-            if value not in (None, "", [])
-        }
-        for item in options.get("satellites", [])
-    }
     return {
         "server": {"uri": ADDON_URI},
         "models": {
@@ -72,8 +65,12 @@ def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[s
         "defaults": {"voice": options["voice"], "speed": options["speed"]},
         "kokoro": {"blends": {item["name"]: item["voices"] for item in options.get("blends", [])}},
         "cache": {"max_mb": options["cache_mb"]},
-        "routing": {"quality": options["quality"]},
-        "satellites": satellites,
+        "routing": {
+            "quality": options["quality"],
+            "conversational_voice": options.get("conversational_voice") or None,
+        },
+        "satellites": _named(options, "satellites", PROFILE_OPTIONS),
+        "remotes": _named(options, "remotes", REMOTE_OPTIONS),
         # In the add-on the Supervisor's websocket proxy and token are found automatically
         "home_assistant": {"enabled": options["satellite_side_channel"]},
         "context": {
@@ -83,6 +80,30 @@ def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[s
         "web": {"listen": f"0.0.0.0:{INGRESS_PORT}", "clients": [INGRESS_PROXY]},
         "debug": options["log_level"] == "debug",
     }
+
+
+def _named(options: Mapping[str, Any], option: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    """A list option of named items as config.yaml's mapping by name; unset keys left out."""
+    items: dict[str, Any] = {}
+    for item in options.get(option, []):
+        if item["name"] in items:
+            raise ConfigError(f"add-on option {option!r}: two are named {item['name']!r}")
+        items[item["name"]] = {
+            key: item[key] for key in keys if item.get(key) not in (None, "", [])
+        }
+    return items
+
+
+def option_labels(config: Config) -> KeyLabels:
+    """Each voice key as the add-on's Configuration tab names it, for start-up messages."""
+    labels = {
+        "defaults.voice": "add-on option 'voice'",
+        "routing.conversational_voice": "add-on option 'conversational_voice'",
+    }
+    for name in config.satellites:
+        for key in ("voice", "conversational_voice"):
+            labels[f"satellites.{name}.{key}"] = f"add-on option {key!r} of satellite {name!r}"
+    return labels
 
 
 def addon_config(paths: AddonPaths) -> Config:
@@ -96,7 +117,7 @@ def main() -> None:
         config = addon_config(AddonPaths.from_environ())
     except ConfigError as err:
         sys.exit(f"add-on options: {err}")
-    run_server(config)
+    run_server(config, option_labels(config))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ from .reply.scheduler import Scheduler
 from .reply.service import TtsService
 from .schema import ConfigError
 from .server.listener import Listener
+from .server.served_uri import record_served_uri
 from .server.zeroconf import advertise
+from .startup_checks import CONFIG_KEYS, KeyLabels, check_configuration
 from .web.server import serve_web
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,21 +47,25 @@ WORKER_JOIN_SECONDS = 1.0
 """How long the engines' workers may take to end their current segment at shutdown."""
 
 
-async def serve(config: Config) -> bool:
-    """Serve until SIGTERM or SIGINT, then stop gracefully (see `shut_down`); whether every
-    engine stopped working in time."""
+async def serve(config: Config, labels: KeyLabels = CONFIG_KEYS) -> bool:
+    """Check the configuration against the engines, serve until SIGTERM or SIGINT, then stop
+    gracefully (see `shut_down`); whether every engine stopped working in time. `labels`: how
+    the user wrote the keys that did not come from config.yaml (for error messages)."""
     service = build_service(config)
+    check_configuration(config, service, labels)
     listener = Listener(service, config.server)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     service.start()
+    recorded = None
     try:
         await listener.start()
         if config.server.zeroconf:
             await advertise(config.server.uri, config.server.zeroconf)
         _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
+        recorded = record_served_uri(config.server.uri)  # for the images' health check
         async with serve_web(service, config.web):
             await stopping.wait()
             _LOGGER.info(
@@ -71,6 +77,8 @@ async def serve(config: Config) -> bool:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
         stopped = service.stop(WORKER_JOIN_SECONDS)
+        if recorded is not None:
+            recorded.unlink(missing_ok=True)
     return stopped
 
 
@@ -83,14 +91,14 @@ async def shut_down(service: TtsService, listener: Listener, grace: float) -> No
     await listener.shut_down(grace)
 
 
-def run_server(config: Config) -> None:
+def run_server(config: Config, labels: KeyLabels = CONFIG_KEYS) -> None:
     """Log as configured and serve until interrupted; a configuration error exits with it."""
     logging.basicConfig(
         level=logging.DEBUG if config.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        stopped = asyncio.run(serve(config))
+        stopped = asyncio.run(serve(config, labels))
     except ConfigError as err:  # found while starting, e.g. no address to advertise
         sys.exit(f"wyoming-polytts: {err}")
     if not stopped:

@@ -10,9 +10,10 @@ instead), so an old config.yaml is told what changed.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -35,6 +36,26 @@ def secret(default: str | None = None) -> Any:
 def choice(default: str, *allowed: str) -> Any:
     """A string field restricted to `allowed`."""
     return dataclasses.field(default=default, metadata={"choices": allowed})
+
+
+def did_you_mean(value: str, known: Iterable[str]) -> str:
+    """`did you mean af_heart?` naming the known names closest to a mistyped `value`, or
+    some of them when none is close."""
+    names = sorted(set(known))
+    if not names:
+        return "none is known"
+    scored = sorted((-difflib.SequenceMatcher(None, value, name).ratio(), name) for name in names)
+    # The closest ones only: af_hert suggests af_heart, not af_river as well
+    best = -scored[0][0]
+    close = [name for score, name in scored[:3] if -score >= max(0.6, best - 0.1)]
+    if close:
+        return f"did you mean {_either(close)}?"
+    more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+    return f"known: {', '.join(names[:8])}{more}"
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def build(cls: type[T], data: Any, path: str = "") -> T:

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import jsonschema
 import pytest
 import yaml
 
+from tests.addon.supervisor_options import validate
+from tests.privileges import needs_namespaces
 from wyoming_polytts import __version__
 from wyoming_polytts.addon import INGRESS_PORT
 
 REPO = Path(__file__).resolve().parents[2]
 ADDON = REPO / "addon"
-SCHEMAS = REPO.parent / "shared" / "ha-addon-schema"
+SCHEMAS = Path(__file__).parent / "schemas"
 SERVICES = ADDON / "rootfs" / "etc" / "s6-overlay" / "s6-rc.d"
 DEPRECATED_ARCHES = {"armhf", "armv7", "i386"}
-BIN = Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin"
+BIN = Path(sys.executable).parent
+"""The test tools installed next to this interpreter (the dev extra)."""
 
 
 def load(path: Path) -> dict:
@@ -70,17 +77,59 @@ def test_dockerfile_default_base_is_the_amd64_build_image() -> None:
 
 
 def test_options_schema_and_translations_agree() -> None:
+    """The defaults pass the Supervisor's check; only optional options go without one."""
     config = load(ADDON / "config.yaml")
-    assert set(config["options"]) == set(config["schema"])
+    validate(config["schema"], config["options"])
+    assert set(config["options"]) <= set(config["schema"])
     translated = load(ADDON / "translations" / "en.yaml")["configuration"]
-    assert set(translated) == set(config["options"])
+    assert set(translated) == set(config["schema"])
+
+
+def bump_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bump_version", REPO / "scripts/bump_version.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module
+
+
+BUMP = bump_script()
 
 
 def test_version_is_the_same_everywhere() -> None:
+    """Every place scripts/bump-version writes, the add-on's manifest and changelog included."""
+    assert BUMP.versions() == {place.path: __version__ for place in BUMP.PLACES}
     assert load(ADDON / "config.yaml")["version"] == __version__
-    changelog = (ADDON / "CHANGELOG.md").read_text()
-    assert re.search(r"^## (\S+)", changelog, re.MULTILINE).group(1) == __version__  # type: ignore[union-attr]
-    assert f"ARG POLYTTS_VERSION={__version__}" in (ADDON / "Dockerfile").read_text()
+
+
+def test_bump_version_changes_every_place_and_opens_the_changelog(tmp_path: Path) -> None:
+    for place in BUMP.PLACES:
+        (tmp_path / place.path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / place.path, tmp_path / place.path)
+    BUMP.bump("9.8.7", ["Voices can be blended", "Faster first audio"], root=tmp_path)
+    assert set(BUMP.versions(tmp_path).values()) == {"9.8.7"}
+    changelog = (tmp_path / "addon" / "CHANGELOG.md").read_text()
+    assert changelog.startswith(
+        f"# Changelog\n\n## 9.8.7\n\n- Voices can be blended\n- Faster first audio\n\n## {__version__}\n"
+    )
+    assert load(tmp_path / "addon" / "config.yaml") == {
+        **load(ADDON / "config.yaml"),
+        "version": "9.8.7",
+    }
+
+
+@pytest.mark.parametrize(
+    ("version", "changes", "problem"),
+    [
+        ("9.8", ["x"], "not a version"),
+        (__version__, ["x"], "already stated"),
+        ("9.8.7", [], "say what changed"),
+    ],
+)
+def test_bump_version_refuses_mistakes(version: str, changes: list[str], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        BUMP.bump(version, changes)
 
 
 def test_add_on_folder_has_what_the_store_shows() -> None:
@@ -211,6 +260,7 @@ exec "$@"
 """
 
 
+@needs_namespaces("mount")
 @pytest.mark.parametrize(
     ("exit_code", "expected"),
     [

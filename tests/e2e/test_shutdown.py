@@ -20,7 +20,7 @@ from wyoming_polytts.engines.kokoro.files import find_kokoro
 from wyoming_polytts.satellites.history import HistoryStore
 from wyoming_polytts.satellites.history_file import HistoryFile
 from wyoming_polytts.satellites.settings import ContextSettings
-from wyoming_polytts.storage import DEFAULT_DATA_DIR
+from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.client import stream_reply
 from wyoming_polytts.testing.launcher import start_server
 
@@ -47,7 +47,7 @@ async def test_sigterm_lets_the_reply_in_progress_finish_and_saves_the_history(
     config = write_config(
         tmp_path / "config.yaml",
         {
-            "models": {"data_dirs": [str(DEFAULT_DATA_DIR)], "download_dir": str(tmp_path)},
+            "models": {"data_dirs": [str(default_data_dir())], "download_dir": str(tmp_path)},
             "context": {"persist": True, "save_delay": 3600},  # saved by the shutdown alone
             "satellites": {"kitchen": {"voice": "af_heart"}},
         },

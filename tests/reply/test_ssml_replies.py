@@ -17,6 +17,7 @@ from wyoming_polytts.engines.kokoro.settings import KokoroSettings
 from wyoming_polytts.reply.settings import RoutingSettings, VoiceDefaults
 from wyoming_polytts.satellites.settings import SatelliteProfile
 from wyoming_polytts.schema import ConfigError
+from wyoming_polytts.startup_checks import check_configuration
 from wyoming_polytts.testing.client import Reply, stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
 
@@ -161,6 +162,6 @@ async def test_a_bad_blend_gets_an_error_naming_the_part(serve, voice: str, part
 )
 async def test_a_bad_blend_in_the_configuration_stops_start_up(config: Config, key: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        build_service(config, [unloadable_kokoro()])
+        check_configuration(config, build_service(config, [unloadable_kokoro()]))
     message = "voice 'af_heart+af_nobody': af_nobody is not a Kokoro voice"
     assert str(raised.value) == f"config key {key!r}: {message}"

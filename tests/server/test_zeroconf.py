@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.privileges import needs_namespaces
 from wyoming_polytts.server.zeroconf import advertised_host
 from wyoming_polytts.testing.launcher import free_port
 
@@ -88,6 +89,7 @@ def start_server(namespace: str, uri: str, tmp_path: Path) -> subprocess.Popen[s
 
 
 # Served on 0.0.0.0 the server must advertise the detected address, never 0.0.0.0
+@needs_namespaces("net")
 @pytest.mark.parametrize("bind", ["127.0.0.1", "0.0.0.0"])
 def test_server_is_found_and_reached_through_zeroconf(bind: str, tmp_path: Path) -> None:
     port = free_port()
@@ -113,6 +115,7 @@ def test_server_is_found_and_reached_through_zeroconf(bind: str, tmp_path: Path)
     }
 
 
+@needs_namespaces("net")
 def test_server_with_no_address_to_advertise_stops(tmp_path: Path) -> None:
     with loopback_namespace(source=None) as namespace:
         server = start_server(namespace, f"tcp://0.0.0.0:{free_port()}", tmp_path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -103,6 +103,12 @@ class Engine(ABC):
         """The voice `name` means, if this engine speaks it: an offered voice, or a name the
         engine understands beyond its list (a blend, say); cheap, callable before `load`."""
         return next((voice for voice in self.voices() if voice.name == name), None)
+
+    def check_voice_later(self, name: str, check: Callable[[], None]) -> bool:
+        """For a name it does not offer yet but may once it knows its voices (a remote
+        server before its first Info): call `check` (from any thread) when it knows them,
+        and return True. False: the engine knows every voice it will offer now."""
+        return False
 
     @abstractmethod
     def load(self) -> None:

@@ -22,7 +22,6 @@ from ..satellites.history_file import HistoryFile
 from ..satellites.keys import ResolvedContext, resolve_context
 from ..satellites.settings import QUALITIES
 from ..satellites.tracker import SatelliteActivity
-from ..schema import ConfigError
 from ..text import TextPipeline
 from .audio import AudioSink
 from .backend import Backend
@@ -102,7 +101,6 @@ class TtsService:
             retry_pause=config.routing.retry_pause,
             read_ahead=config.server.read_ahead,
         )
-        self._check_configured_blends()
 
     @property
     def backends(self) -> Mapping[str, Backend]:
@@ -186,24 +184,6 @@ class TtsService:
         if problem is not None:
             raise problem
         return None
-
-    def _check_configured_blends(self) -> None:
-        """A configured voice that is a bad blend stops start-up, with the blend's message."""
-        config = self.config
-        voices = {
-            "defaults.voice": config.defaults.voice,
-            "routing.fallback_voice": config.routing.fallback_voice,
-            "routing.conversational_voice": config.routing.conversational_voice,
-        }
-        for name, profile in config.satellites.items():
-            voices[f"satellites.{name}.voice"] = profile.voice
-            voices[f"satellites.{name}.conversational_voice"] = profile.conversational_voice
-        for key, voice in voices.items():
-            try:
-                if voice:
-                    self.find_voice(voice)
-            except BadVoice as err:
-                raise ConfigError(f"config key {key!r}: {err}") from err
 
     def profile_voices(self) -> list[EngineVoice]:
         """The satellite profiles, as Info lists them."""
@@ -366,14 +346,7 @@ class TtsService:
         return voice.languages[0] if voice is not None and voice.engine == engine else None
 
     def _warn_about_profiles(self) -> None:
-        for name, profile in self.config.satellites.items():
+        # Their voices are checked at start-up (startup_checks)
+        for name in self.config.satellites:
             if self.find_voice(name) is not None:
                 _LOGGER.warning("Satellite profile %s hides the voice of the same name", name)
-            for voice in (profile.voice, profile.conversational_voice):
-                if voice and self.find_voice(voice) is None:
-                    _LOGGER.warning(
-                        "Satellite profile %s: voice %s is not offered (yet); "
-                        "its replies use the fallback voice",
-                        name,
-                        voice,
-                    )

@@ -1,5 +1,6 @@
 """Exit 0 when the server answers Describe with Info in time and says it can serve
-(Docker HEALTHCHECK): its engines have live workers and not every reply slot is stuck."""
+(Docker HEALTHCHECK): its engines have live workers and not every reply slot is stuck.
+Without --uri it checks the server named in $POLYTTS_URI_FILE (served_uri.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from wyoming.info import Describe, Info
 from ..uri import tcp_address
 from .health import HEALTH_EVENT, problems_of
 from .info import PROGRAM_NAME
+from .served_uri import DEFAULT_URI, URI_FILE_VARIABLE, served_uri
 
 
 async def describe(host: str, port: int, timeout: float = 5.0) -> Info:
@@ -68,14 +70,15 @@ def check(uri: str, timeout: float, program: str | None) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--uri", default="tcp://127.0.0.1:10200")
+    parser.add_argument("--uri", help=f"default: from ${URI_FILE_VARIABLE}, else {DEFAULT_URI}")
     parser.add_argument("--timeout", type=float, default=5.0)
     parser.add_argument("--expect-program", default=PROGRAM_NAME)
     args = parser.parse_args(argv)
-    problem = check(args.uri, args.timeout, args.expect_program)
+    uri = args.uri or served_uri()
+    problem = check(uri, args.timeout, args.expect_program)
     if problem:
         sys.exit(f"unhealthy: {problem}")
-    print(f"healthy: {args.uri}")
+    print(f"healthy: {uri}")
 
 
 if __name__ == "__main__":

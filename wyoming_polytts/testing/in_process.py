@@ -35,13 +35,18 @@ class RunningServer:
 
 @asynccontextmanager
 async def running_server(
-    engines: Sequence[Engine], config: Config | None = None, *, loaded: bool = True
+    engines: Sequence[Engine],
+    config: Config | None = None,
+    *,
+    loaded: bool = True,
+    port: int = 0,
 ) -> AsyncIterator[RunningServer]:
-    """Serve `engines` on a free loopback port in this event loop, without the phrase cache
-    (every request reaches the engine; the scheduler's tests cover the cache). With `loaded`,
-    once every engine has loaded or failed: requests then route as on a running server."""
+    """Serve `engines` on a loopback port (0: a free one) in this event loop, without the
+    phrase cache (every request reaches the engine; the scheduler's tests cover the cache).
+    With `loaded`, once every engine has loaded or failed: requests then route as on a
+    running server."""
     config = config or Config()
-    server = dataclasses.replace(config.server, uri="tcp://127.0.0.1:0")
+    server = dataclasses.replace(config.server, uri=f"tcp://127.0.0.1:{port}")
     config = dataclasses.replace(config, server=server, cache=CacheSettings(max_mb=0))
     service = build_service(config, engines)
     service.start()

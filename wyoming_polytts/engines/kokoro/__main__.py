@@ -6,9 +6,8 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-from ...storage import DEFAULT_DATA_DIR
+from ...storage import ModelSettings
 from .files import ModelUnavailable, default_sources, ensure_kokoro
 from .sources import Source
 
@@ -18,16 +17,20 @@ def main(
     sources_for: Callable[[str], Sequence[Source]] = default_sources,
 ) -> None:
     parser = argparse.ArgumentParser(description="Fetch and verify the Kokoro model and voices")
-    parser.add_argument("--data-dir", action="append", type=Path, help="Where to look (repeatable)")
-    parser.add_argument("--download-dir", type=Path, help="Where to fetch to (first data dir)")
+    parser.add_argument(
+        "--data-dir",
+        action="append",
+        default=[],
+        help="Another place to look, before the default data dir (repeatable)",
+    )
+    parser.add_argument("--download-dir", help="Where to fetch to (first data dir)")
     parser.add_argument("--source", choices=("all", "upstream", "registry"), default="all")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s")
-    data_dirs = args.data_dir or [DEFAULT_DATA_DIR]
-    download_dir = args.download_dir or data_dirs[0]
+    models = ModelSettings(ModelSettings().searching_first(args.data_dir), args.download_dir)
     try:
-        files = ensure_kokoro(data_dirs, download_dir, sources_for(args.source))
+        files = ensure_kokoro(models.paths, models.download_path, sources_for(args.source))
     except ModelUnavailable as err:
         sys.exit(f"error: {err}")
     print(f"Kokoro model: {files.model}\nKokoro voices: {files.voices}")

@@ -152,7 +152,7 @@ def fetch_file(
     """Try each source in turn; install the first verified result atomically. FetchCancelled
     as soon as `cancel` is set, leaving nothing behind."""
     cancel = cancel or threading.Event()
-    download_dir.mkdir(parents=True, exist_ok=True)
+    _writable(download_dir)
     target = download_dir / expected.name
     with _exclusive(download_dir):
         if is_verified(target, expected, own=True):  # fetched by another process meanwhile
@@ -183,6 +183,21 @@ def fetch_file(
     raise ModelUnavailable(
         f"cannot get {expected.name} into {download_dir}; tried " + "; ".join(failures)
     )
+
+
+def _writable(download_dir: Path) -> None:
+    """Make the download dir, or say how to fix it (e.g. a bind mount the user cannot write)."""
+    try:
+        download_dir.mkdir(parents=True, exist_ok=True)
+        writable = os.access(download_dir, os.W_OK | os.X_OK)
+    except PermissionError:
+        writable = False
+    if not writable:
+        uid = os.getuid()
+        raise ModelUnavailable(
+            f"cannot write to {download_dir} as user {uid}: make it that user's "
+            f"(chown {uid} {download_dir}) or name another download dir"
+        )
 
 
 def default_sources(

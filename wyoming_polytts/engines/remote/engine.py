@@ -13,17 +13,18 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import numpy as np
 from wyoming.audio import AudioChunk, AudioChunkConverter, AudioStop
 from wyoming.error import Error
 from wyoming.event import Event, write_event
-from wyoming.info import Describe, Info
+from wyoming.info import Describe, Info, TtsVoice
 from wyoming.tts import Synthesize, SynthesizeVoice
 
 from ...framing import FrameError, read_event_sync
+from ...schema import did_you_mean
 from ...uri import tcp_address
 from ..base import SAMPLE_RATE, Audio, Engine, EngineVoice, SynthesisRequest
 from ..errors import EngineUnavailable, SynthesisCancelled
@@ -59,11 +60,22 @@ class WyomingRemoteEngine(Engine):
             for voice in settings.voices
         )
         self._problem: str | None = None
+        self._lock = threading.Lock()
+        self._described = False
+        self._waiting_checks: list[Callable[[], None]] = []
+        """Checks of voice names, run once the first Info tells the remote's voices."""
         self._stop = threading.Event()
         self._refresher: threading.Thread | None = None
 
     def voices(self) -> tuple[EngineVoice, ...]:
         return self._voices
+
+    def check_voice_later(self, name: str, check: Callable[[], None]) -> bool:
+        with self._lock:
+            if self._described or not name.startswith(self._prefix):
+                return False
+            self._waiting_checks.append(check)
+            return True
 
     def load(self) -> None:
         """Ask for the remote's voices once, then keep asking in the background.
@@ -97,6 +109,26 @@ class WyomingRemoteEngine(Engine):
         if voices != self._voices:
             _LOGGER.info("Remote %s offers %s voice(s)", self.name, len(voices))
             self._voices = voices
+        if not self._described:
+            self._first_info(info)
+
+    def _first_info(self, info: Info) -> None:
+        """Report listed voices the remote lacks; run the checks that waited for its voices."""
+        offered = [voice.name for voice in _installed_voices(info)]
+        for listed in self._settings.voices:
+            if listed not in offered:
+                _LOGGER.error(
+                    "config key 'remotes.%s.voices': %s offers no voice %r; %s",
+                    self.name,
+                    self._uri,
+                    listed,
+                    did_you_mean(listed, offered),
+                )
+        with self._lock:
+            self._described = True
+            checks, self._waiting_checks = self._waiting_checks, []
+        for check in checks:
+            check()
 
     @property
     def _uri(self) -> str:
@@ -119,10 +151,8 @@ class WyomingRemoteEngine(Engine):
                 description=f"{voice.description or voice.name} on {self.name}",
                 engine=self.name,
             )
-            for program in info.tts
-            if program.installed
-            for voice in program.voices
-            if voice.installed and (not wanted or voice.name in wanted)
+            for voice in _installed_voices(info)
+            if not wanted or voice.name in wanted
         )
 
     def synthesize(self, request: SynthesisRequest, cancel: threading.Event) -> Iterator[Audio]:
@@ -165,6 +195,12 @@ class WyomingRemoteEngine(Engine):
 
     def close(self) -> None:
         self._stop.set()
+
+
+def _installed_voices(info: Info) -> Iterator[TtsVoice]:
+    for program in info.tts:
+        if program.installed:
+            yield from (voice for voice in program.voices if voice.installed)
 
 
 def _satellite(request: SynthesisRequest) -> str:

@@ -1,0 +1,143 @@
+"""Start-up checks of the configuration against the engines that will serve it.
+
+Every voice the configuration or the command line names must be one an engine offers or
+understands (a blend, say): an unknown one stops start-up with the key, the value and the
+closest voices, before anything is served. A remote server's voices are known only once it
+answers, so a name it may offer is checked then, and logged, rather than blocking start-up.
+A quality mode that no engine here can serve is reported once.
+"""
+
+from __future__ import annotations
+
+import logging
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+
+from .config import Config
+from .engines.base import Engine
+from .engines.errors import BadVoice
+from .reply.service import TtsService
+from .schema import ConfigError, did_you_mean
+
+_LOGGER = logging.getLogger(__name__)
+
+KeyLabels = Mapping[str, str]
+"""How the user wrote a config key, where not in config.yaml (`defaults.voice` ->
+"command-line flag '--voice'"); unlisted keys are named as config keys."""
+CONFIG_KEYS: KeyLabels = types.MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class NamedVoice:
+    key: str
+    voice: str
+    profile_allowed: bool = False
+    """A satellite profile's name is a valid value too."""
+
+
+def named_voices(config: Config) -> list[NamedVoice]:
+    """Every voice the configuration names, with its key."""
+    named = [
+        NamedVoice("defaults.voice", config.defaults.voice, profile_allowed=True),
+        NamedVoice("routing.fallback_voice", config.routing.fallback_voice or ""),
+        NamedVoice("routing.conversational_voice", config.routing.conversational_voice or ""),
+    ]
+    for name, profile in config.satellites.items():
+        named.append(NamedVoice(f"satellites.{name}.voice", profile.voice or ""))
+        key = f"satellites.{name}.conversational_voice"
+        named.append(NamedVoice(key, profile.conversational_voice or ""))
+    return [item for item in named if item.voice]
+
+
+def label(key: str, labels: KeyLabels) -> str:
+    return labels.get(key) or f"config key {key!r}"
+
+
+def check_configuration(
+    config: Config, service: TtsService, labels: KeyLabels = CONFIG_KEYS
+) -> None:
+    """Raise ConfigError for a voice nobody offers; log what cannot be checked or served yet."""
+    check_voices(config, service, labels)
+    report_quality(config, service, labels)
+
+
+def check_voices(config: Config, service: TtsService, labels: KeyLabels = CONFIG_KEYS) -> None:
+    for named in named_voices(config):
+        if named.profile_allowed and named.voice in config.satellites:
+            continue
+        where = label(named.key, labels)
+        try:
+            if service.find_voice(named.voice) is not None:
+                continue
+        except BadVoice as err:  # an engine reads the name but cannot speak it (a bad blend)
+            raise ConfigError(f"{where}: {err}") from err
+        waiting = next(
+            (
+                engine
+                for engine in engines(service)
+                if engine.check_voice_later(
+                    named.voice, partial(_check_later, service, where, named.voice, engine.name)
+                )
+            ),
+            None,
+        )
+        if waiting is not None:
+            _LOGGER.info(
+                "%s: voice %r is checked once %s tells its voices", where, named.voice, waiting.name
+            )
+            continue
+        known = list(service.known_voices())
+        if named.profile_allowed:
+            known += config.satellites
+        raise ConfigError(
+            f"{where}: unknown voice {named.voice!r}; {did_you_mean(named.voice, known)}"
+        )
+
+
+def engines(service: TtsService) -> list[Engine]:
+    return [backend.engine for backend in service.backends.values()]
+
+
+def _check_later(service: TtsService, where: str, voice: str, engine: str) -> None:
+    try:
+        found = service.find_voice(voice)
+    except BadVoice as err:
+        _LOGGER.error("%s: %s (replies that need it use the fallback voice)", where, err)
+        return
+    if found is None:
+        _LOGGER.error(
+            "%s: unknown voice %r, now that %s told its voices; %s (replies that need it "
+            "use the fallback voice)",
+            where,
+            voice,
+            engine,
+            did_you_mean(voice, service.known_voices()),
+        )
+
+
+def report_quality(config: Config, service: TtsService, labels: KeyLabels = CONFIG_KEYS) -> None:
+    """One line when a quality mode asks for a conversational engine that does not run here."""
+    if any(status.conversational for status in service.engine_statuses().values()):
+        return
+    asked = {"routing.quality": config.routing.quality} | {
+        f"satellites.{name}.quality": profile.quality
+        for name, profile in config.satellites.items()
+        if profile.quality
+    }
+    running = ", ".join(engine.name for engine in engines(service)) or "none"
+    off = sorted({voice.engine for voice in service.dormant_voices})
+    why = f"no conversational engine runs here (off: {', '.join(off) or 'none'})"
+    insisting = [
+        label(key, labels) for key, quality in asked.items() if quality == "conversational"
+    ]
+    if insisting:
+        _LOGGER.warning(
+            "%s: conversational quality cannot be served: %s; replies use %s",
+            ", ".join(insisting),
+            why,
+            running,
+        )
+    elif "auto" in asked.values():
+        _LOGGER.info("Quality auto: %s, so replies use %s", why, running)
