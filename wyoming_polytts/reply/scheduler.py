@@ -96,8 +96,13 @@ class Scheduler:
         self._replies -= 1
         self.full_since = None
 
-    def submit(self, request: SynthesisRequest, *, first: bool, deadline: float) -> Job:
-        job = Job(request, first=first, deadline=deadline, loop=asyncio.get_running_loop())
+    def submit(
+        self, request: SynthesisRequest, *, first: bool, deadline: float, after: Job | None = None
+    ) -> Job:
+        """Queue a segment; `after`: the job that must finish before it starts."""
+        job = Job(
+            request, first=first, deadline=deadline, loop=asyncio.get_running_loop(), after=after
+        )
         cached = self._cache.get(self._cache_key(request)) if self._cache else None
         if cached is not None:
             job.answer_from_cache(cached)
@@ -134,6 +139,8 @@ class Scheduler:
                 job.deliver(err)
             finally:
                 job.finish()
+                with self._condition:
+                    self._condition.notify_all()  # a job waiting for this one may start
 
     def _run(self, job: Job) -> None:
         job.start()
@@ -169,7 +176,9 @@ class ReplyTicket:
         self._open = True
 
     def submit(self, request: SynthesisRequest, *, deadline: float) -> Job:
-        job = self._scheduler.submit(request, first=not self._jobs, deadline=deadline)
+        in_order = self._jobs and self._scheduler.engine.segments_in_order
+        after = self._jobs[-1] if in_order else None
+        job = self._scheduler.submit(request, first=not self._jobs, deadline=deadline, after=after)
         self._jobs.append(job)
         return job
 

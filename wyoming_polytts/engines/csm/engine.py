@@ -71,6 +71,8 @@ class CsmEngine(Engine):
     cacheable = False
     """The same text sounds different after different turns."""
     credit = Credit("Sesame (CSM-1B)", "https://huggingface.co/sesame/csm-1b")
+    segments_in_order = True
+    """A segment's prompt holds the reply's earlier segments, so they must be spoken first."""
 
     def __init__(
         self,
@@ -187,7 +189,12 @@ class CsmEngine(Engine):
             "CSM spoke %s frames of %r after %s turns of context", len(frames), text, len(context)
         )
         if len(frames) >= max_frames:
-            _LOGGER.warning("CSM reached its limit of %s frames for %r", max_frames, text)
+            # The text is the user's: its length only, above DEBUG
+            _LOGGER.warning(
+                "CSM reached its limit of %s frames for %s characters without an end of audio",
+                max_frames,
+                len(text),
+            )
         if frames and request.conversation is not None:
             utterance = Utterance(text_ids, runtime.stack(frames))
             request.conversation.remember(self.name, utterance.blob())
