@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from wyoming import tts
@@ -20,7 +20,7 @@ from wyoming.event import Event
 
 from ..server.healthcheck import describe
 
-__all__ = ["Reply", "describe", "fragments", "stream_reply", "synthesize_reply"]
+__all__ = ["Reply", "describe", "fragments", "stream_reply", "synthesize_reply", "underruns"]
 
 
 @dataclass
@@ -51,17 +51,23 @@ class Reply:
 
     def underruns(self) -> int:
         """Chunks that arrived after a player started at the first chunk would have needed them."""
-        if not self.chunk_times:
-            return 0
-        start = self.chunk_times[0]
-        played = 0.0
-        late = 0
-        for arrived, seconds in zip(self.chunk_times, self.chunk_seconds, strict=True):
-            if arrived > start + played + 1e-3:
-                late += 1
-                start = arrived - played  # the player waited; it resumes from here
-            played += seconds
-        return late
+        return underruns(self.chunk_times, self.chunk_seconds)
+
+
+def underruns(chunk_times: Sequence[float], chunk_seconds: Sequence[float]) -> int:
+    """Of chunks arriving at `chunk_times` (seconds) with `chunk_seconds` of audio each, those
+    that came after a player that started at the first chunk needed them."""
+    if not chunk_times:
+        return 0
+    start = chunk_times[0]
+    played = 0.0
+    late = 0
+    for arrived, seconds in zip(chunk_times, chunk_seconds, strict=True):
+        if arrived > start + played + 1e-3:
+            late += 1
+            start = arrived - played  # the player waited; it resumes from here
+        played += seconds
+    return late
 
 
 def fragments(text: str, size: int) -> list[str]:

@@ -173,12 +173,17 @@ def test_what_does_not_fit_is_refused() -> None:
     batcher.close()
 
 
-def test_closing_ends_every_reply(model: Any) -> None:
+def one_slot_taken(model: Any) -> tuple[FrameBatcher, Watch, Reply, Reply]:
+    """A batcher of one slot; its reply held at its prompt, another waiting for the slot."""
     batcher = FrameBatcher(FrameModel(model, slots=1, max_top_k=1), cuda_graphs=False)
     watch = Watch(model, hold=True)
     running = batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
     watch.called.wait(timeout=30)
-    waiting = batcher.submit(prompt(model, 2, 5), FRAMES, GREEDY)
+    return batcher, watch, running, batcher.submit(prompt(model, 2, 5), FRAMES, GREEDY)
+
+
+def test_closing_ends_every_reply(model: Any) -> None:
+    batcher, watch, running, waiting = one_slot_taken(model)
     closing = threading.Thread(target=batcher.close)
     closing.start()
     watch.release.set()
@@ -191,11 +196,7 @@ def test_closing_ends_every_reply(model: Any) -> None:
 
 
 def test_a_consumer_waiting_for_a_slot_stops_waiting_when_told(model: Any) -> None:
-    batcher = FrameBatcher(FrameModel(model, slots=1, max_top_k=1), cuda_graphs=False)
-    watch = Watch(model, hold=True)
-    running = batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
-    watch.called.wait(timeout=30)
-    waiting = batcher.submit(prompt(model, 2, 5), FRAMES, GREEDY)
+    batcher, watch, running, waiting = one_slot_taken(model)
     assert waiting.take(1, stop=lambda: True) == ([], False)
     waiting.cancel()
     watch.release.set()
