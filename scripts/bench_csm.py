@@ -44,7 +44,7 @@ from wyoming_polytts.engines.csm.frames import FrameModel
 from wyoming_polytts.engines.csm.graphs import capture
 from wyoming_polytts.engines.csm.runtime import CsmRuntime
 from wyoming_polytts.engines.csm.settings import CsmSettings
-from wyoming_polytts.testing.client import underruns
+from wyoming_polytts.testing.client import stalls
 from wyoming_polytts.testing.csm_server import save_model, start_csm_server
 from wyoming_polytts.testing.csm_tiny import CODEBOOK_SIZE, build_tiny_csm, tiny_processor
 from wyoming_polytts.testing.gpu_memory import GpuMemory
@@ -137,7 +137,7 @@ def streamed(engine: CsmEngine, text: str) -> Timing:
         seconds.append(len(block) / SAMPLE_RATE)
     total = time.perf_counter() - start
     first = arrivals[0] if arrivals else total
-    return Timing(first, total, sum(seconds), underruns(arrivals, seconds))
+    return Timing(first, total, sum(seconds), len(stalls(arrivals, seconds)))
 
 
 def one_shot(engine: CsmEngine, text: str) -> Timing:

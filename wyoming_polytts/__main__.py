@@ -27,6 +27,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME",
         help="Advertise the server over zeroconf (tcp URIs only)",
     )
+    parser.add_argument(
+        "--web",
+        metavar="HOST:PORT",
+        help="Serve the status page, metrics and voice preview (PORT alone: on 127.0.0.1)",
+    )
     parser.add_argument("--debug", action="store_true", default=None, help="Log at DEBUG level")
     parser.add_argument("--version", action="version", version=__version__)
     return parser.parse_args(argv)
@@ -44,6 +49,7 @@ def configure(args: argparse.Namespace) -> Config:
             "models.download_dir": args.download_dir,
             "defaults.voice": args.voice,
             "defaults.speed": args.speed,
+            "web.listen": args.web,
             "debug": args.debug,
         },
     )

@@ -21,6 +21,13 @@ from .config import Config
 from .schema import ConfigError, build
 
 ADDON_URI = "tcp://0.0.0.0:10200"
+PRIVATE_HISTORY = "history/context.npz"
+"""Excluded from Home Assistant's backups (config.yaml's backup_exclude): it holds what
+people said. `backup_history: true` keeps it at the top of /data, where backups take it."""
+INGRESS_PORT = 10201
+"""config.yaml's ingress_port: the page is served there on the add-on's own network (no host
+port is opened for it), to the Supervisor's ingress proxy only."""
+INGRESS_PROXY = "172.30.32.2"
 
 
 @dataclass(frozen=True)
@@ -63,12 +70,17 @@ def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[s
             "download_dir": str(paths.data),
         },
         "defaults": {"voice": options["voice"], "speed": options["speed"]},
+        "kokoro": {"blends": {item["name"]: item["voices"] for item in options.get("blends", [])}},
         "cache": {"max_mb": options["cache_mb"]},
         "routing": {"quality": options["quality"]},
         "satellites": satellites,
         # In the add-on the Supervisor's websocket proxy and token are found automatically
         "home_assistant": {"enabled": options["satellite_side_channel"]},
-        "context": {"persist": True},
+        "context": {
+            "persist": True,
+            "file": "context.npz" if options.get("backup_history") else PRIVATE_HISTORY,
+        },
+        "web": {"listen": f"0.0.0.0:{INGRESS_PORT}", "clients": [INGRESS_PROXY]},
         "debug": options["log_level"] == "debug",
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from .reply.service import TtsService
 from .schema import ConfigError
 from .server.listener import Listener
 from .server.zeroconf import advertise
+from .web.server import serve_web
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,8 +45,9 @@ WORKER_JOIN_SECONDS = 1.0
 """How long the engines' workers may take to end their current segment at shutdown."""
 
 
-async def serve(config: Config) -> None:
-    """Serve until SIGTERM or SIGINT, then stop gracefully (see `shut_down`)."""
+async def serve(config: Config) -> bool:
+    """Serve until SIGTERM or SIGINT, then stop gracefully (see `shut_down`); whether every
+    engine stopped working in time."""
     service = build_service(config)
     listener = Listener(service, config.server)
     stopping = asyncio.Event()
@@ -57,15 +60,18 @@ async def serve(config: Config) -> None:
         if config.server.zeroconf:
             await advertise(config.server.uri, config.server.zeroconf)
         _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
-        await stopping.wait()
-        _LOGGER.info(
-            "Stopping: replies in progress have %.0f s to finish", config.server.shutdown_grace
-        )
-        await shut_down(service, listener, config.server.shutdown_grace)
+        async with serve_web(service, config.web):
+            await stopping.wait()
+            _LOGGER.info(
+                "Stopping: replies in progress have %.0f s to finish",
+                config.server.shutdown_grace,
+            )
+            await shut_down(service, listener, config.server.shutdown_grace)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-        service.stop(WORKER_JOIN_SECONDS)
+        stopped = service.stop(WORKER_JOIN_SECONDS)
+    return stopped
 
 
 async def shut_down(service: TtsService, listener: Listener, grace: float) -> None:
@@ -84,6 +90,12 @@ def run_server(config: Config) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        asyncio.run(serve(config))
+        stopped = asyncio.run(serve(config))
     except ConfigError as err:  # found while starting, e.g. no address to advertise
         sys.exit(f"wyoming-polytts: {err}")
+    if not stopped:
+        # An engine is still inside native code (a segment, a model load): tearing the
+        # interpreter down around it would abort. Everything is saved: leave at once.
+        _LOGGER.info("Leaving an engine's last segment or load unfinished")
+        logging.shutdown()
+        os._exit(0)

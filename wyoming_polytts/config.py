@@ -24,6 +24,7 @@ from .schema import ConfigError, build
 from .server.settings import ServerSettings
 from .storage import ModelSettings
 from .text.settings import TextSettings
+from .web.settings import WebSettings
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Config:
     context: ContextSettings = field(default_factory=ContextSettings)
     home_assistant: HomeAssistantSettings = field(default_factory=HomeAssistantSettings)
     remotes: Mapping[str, RemoteSettings] = field(default_factory=no_remotes)
+    web: WebSettings = field(default_factory=WebSettings)
     debug: bool = False
 
     @property

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from wyoming_polytts import __version__
+from wyoming_polytts.addon import INGRESS_PORT
 
 REPO = Path(__file__).resolve().parents[2]
 ADDON = REPO / "addon"
@@ -48,9 +49,18 @@ def test_manifest_follows_the_add_on_linter_rules() -> None:
     config = load(ADDON / "config.yaml")
     assert not DEPRECATED_ARCHES & set(config["arch"])
     assert "HEALTHCHECK" in (ADDON / "Dockerfile").read_text()
-    assert "watchdog" not in config
+    assert config["watchdog"] == "tcp://[HOST]:[PORT:10200]"
     assert config["discovery"] == ["wyoming"]
     assert config["ports"] == {"10200/tcp": None}
+
+
+def test_the_page_is_a_sidebar_panel_through_ingress_without_a_host_port() -> None:
+    config = load(ADDON / "config.yaml")
+    assert config["ingress"] is True
+    assert config["ingress_port"] == INGRESS_PORT
+    assert f"{INGRESS_PORT}/tcp" not in config["ports"]
+    assert config["panel_title"] == "PolyTTS"
+    assert config["panel_icon"].startswith("mdi:")
 
 
 def test_dockerfile_default_base_is_the_amd64_build_image() -> None:

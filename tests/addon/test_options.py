@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from wyoming_polytts.addon import ADDON_URI, AddonPaths, addon_config, main
+from wyoming_polytts.addon import ADDON_URI, INGRESS_PORT, AddonPaths, addon_config, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,9 +33,26 @@ def test_the_add_on_defaults_give_a_valid_config(tmp_path: Path) -> None:
     assert config.cache.max_mb == 64
     assert config.routing.quality == "auto"
     assert dict(config.satellites) == {}
+    assert dict(config.kokoro.blends) == {}
     assert not config.home_assistant.enabled
     assert config.context.persist
     assert not config.debug
+    # The page, for the Supervisor's ingress proxy only
+    assert config.web.address == ("0.0.0.0", INGRESS_PORT)
+    assert [str(network) for network in config.web.networks] == ["172.30.32.2/32"]
+
+
+@pytest.mark.parametrize(
+    ("backup_history", "kept_at"), [(False, "history/context.npz"), (True, "context.npz")]
+)
+def test_history_is_left_out_of_backups_unless_asked(
+    tmp_path: Path, backup_history: bool, kept_at: str
+) -> None:
+    """What people said stays out of Home Assistant's backups unless the user opts in."""
+    config = addon_config(paths_with(tmp_path, {**defaults(), "backup_history": backup_history}))
+    assert config.context.file == kept_at
+    excluded = yaml.safe_load((REPO / "addon" / "config.yaml").read_text())["backup_exclude"]
+    assert any(fnmatch.fnmatch(kept_at, pattern) for pattern in excluded) != backup_history
 
 
 def test_satellites_side_channel_voice_and_log_level(tmp_path: Path) -> None:
@@ -52,6 +70,7 @@ def test_satellites_side_channel_voice_and_log_level(tmp_path: Path) -> None:
             },
             {"name": "bedroom", "voice": "bf_emma"},
         ],
+        "blends": [{"name": "warm", "voices": "af_heart(2)+bf_emma"}],
         "satellite_side_channel": True,
         "quality": "fast",
     }
@@ -60,6 +79,7 @@ def test_satellites_side_channel_voice_and_log_level(tmp_path: Path) -> None:
     assert config.satellites["kitchen"].speed == 1.1
     assert config.satellites["kitchen"].satellite_ids == ("assist_satellite.kitchen",)
     assert config.satellites["bedroom"].voice == "bf_emma"
+    assert dict(config.kokoro.blends) == {"warm": "af_heart(2)+bf_emma"}
     assert config.satellites["bedroom"].speed is None
     assert config.home_assistant.enabled
     assert config.routing.quality == "fast"

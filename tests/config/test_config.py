@@ -10,6 +10,8 @@ import pytest
 import yaml
 
 from wyoming_polytts.config import Config, load_config
+from wyoming_polytts.engines.csm.settings import CsmSettings
+from wyoming_polytts.engines.registry import build_engines
 from wyoming_polytts.schema import ConfigError, build
 
 EXAMPLE = Path(__file__).parents[2] / "config.yaml"
@@ -28,7 +30,7 @@ def test_example_config_states_the_defaults() -> None:
     """Apart from the satellites, every value it shows is the default."""
     config = load_config(EXAMPLE)
     defaults = Config()
-    for section in ("routing", "context", "home_assistant", "remotes", "server", "cache"):
+    for section in ("routing", "context", "home_assistant", "remotes", "server", "cache", "web"):
         assert getattr(config, section) == getattr(defaults, section), section
 
 
@@ -50,6 +52,10 @@ def test_commented_remote_is_valid_when_enabled() -> None:
         ("context", {"idle_timeout": "5m"}, "context.idle_timeout"),
         ("home_assistant", {"tokn": "x"}, "home_assistant"),
         ("remotes", {"gpu": {"uri": "http://gpu:10200"}}, "remotes"),
+        ("kokoro", {"blends": {"warm": 3}}, "kokoro.blends.warm"),
+        ("kokoro", {"blends": ["af_heart+bf_emma"]}, "kokoro.blends"),
+        ("text", {"detect_ssml": "yes"}, "text.detect_ssml"),
+        ("web", {"listen": "localhost"}, "web.listen"),
     ],
 )
 def test_invalid_values_name_their_key(tmp_path: Path, section, value, key) -> None:
@@ -57,6 +63,16 @@ def test_invalid_values_name_their_key(tmp_path: Path, section, value, key) -> N
     path.write_text(yaml.safe_dump({section: value}))
     with pytest.raises(ConfigError, match=re.escape(f"'{key}")):
         load_config(path)
+
+
+def test_commented_blend_is_valid_when_enabled() -> None:
+    lines = EXAMPLE.read_text().splitlines()
+    start = lines.index("  blends: {}")
+    blend = ["kokoro:", "  blends:", lines[start + 1].replace("#", " ", 1)]
+    config = build(Config, yaml.safe_load("\n".join(blend)))
+    assert dict(config.kokoro.blends) == {"warm": "af_heart(2)+bf_emma"}
+    (kokoro,) = build_engines(dataclasses.replace(config, csm=CsmSettings(enabled=False)))
+    assert kokoro.find_voice("warm") is not None
 
 
 def test_sections_are_frozen() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from wyoming_polytts.engines.base import EngineVoice
+from wyoming_polytts.engines.errors import BadVoice
 from wyoming_polytts.reply.router import (
     EngineState,
     EngineStatus,
+    Plan,
     Route,
     RouteRequest,
     UnknownVoice,
@@ -166,3 +168,29 @@ def test_profiles_are_listed_as_voices_with_their_base_languages() -> None:
     assert profile_voice("salon", PROFILES["salon"], VOICES.get, "af_heart").languages == ("fr-FR",)
     office = profile_voice("office", PROFILES["office"], VOICES.get, "af_heart")
     assert office.languages == ("en-US", "en-GB")
+
+
+def test_a_bad_blend_is_refused_when_requested_and_noted_when_configured() -> None:
+    def find_voice(name: str) -> EngineVoice | None:
+        if "+" in name:
+            raise BadVoice(f"voice {name!r}: af_nobody is not a Kokoro voice")
+        return VOICES.get(name)
+
+    def with_default(voice: str | None, default: str) -> Plan:
+        return plan_reply(
+            RouteRequest(voice),
+            find_voice=find_voice,
+            engines=engines(),
+            routing=RoutingSettings(fallback_voice="bm_george"),
+            default_voice=default,
+            default_speed=1.0,
+            profiles={},
+        )
+
+    with pytest.raises(BadVoice, match="af_nobody"):
+        with_default("af_heart+af_nobody", "af_heart")
+    fallen_back = with_default(None, "af_heart+af_nobody")
+    assert fallen_back.voice == "bm_george"
+    assert "default voice: voice 'af_heart+af_nobody': af_nobody is not a Kokoro voice" in (
+        fallen_back.notes
+    )

@@ -170,9 +170,15 @@ async def test_repeated_phrase_comes_from_the_cache() -> None:
     second = await drain(scheduler.open_reply().submit(request("Lights on."), deadline=0.0))
     other_voice = SynthesisRequest(text="Lights on.", voice="bf_emma")
     await drain(scheduler.open_reply().submit(other_voice, deadline=0.0))
+    other_language = SynthesisRequest(text="Lights on.", voice="af_heart", language="fr-FR")
+    await drain(scheduler.open_reply().submit(other_language, deadline=0.0))
     scheduler.stop()
     np.testing.assert_array_equal(first, second)
-    assert [r.voice for r in engine.requests] == ["af_heart", "bf_emma"]
+    assert [(r.voice, r.language) for r in engine.requests] == [
+        ("af_heart", None),
+        ("bf_emma", None),
+        ("af_heart", "fr-FR"),
+    ]
     assert cache.hits == 1
 
 

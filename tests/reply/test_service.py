@@ -6,9 +6,16 @@ import logging
 import types
 from pathlib import Path
 
+import pytest
+
+from wyoming_polytts.app import build_service
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import EngineVoice
-from wyoming_polytts.satellites.settings import ContextSettings, SatelliteProfile
+from wyoming_polytts.satellites.settings import (
+    ContextSettings,
+    HomeAssistantSettings,
+    SatelliteProfile,
+)
 from wyoming_polytts.storage import ModelSettings
 from wyoming_polytts.testing.client import describe, stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import loaded_fake
@@ -115,3 +122,28 @@ async def test_event_context_may_ask_for_a_quality_mode(serve) -> None:
         )
     assert [r.text for r in kokoro.requests] == ["Quick."]
     assert [r.text for r in csm.requests] == ["Talk."]
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [("ws://ha.example.com/api/websocket", True), ("wss://ha.example.com/api/websocket", False)],
+)
+def test_a_token_sent_unencrypted_over_the_internet_is_warned_about(
+    caplog: pytest.LogCaptureFixture, url: str, warned: bool
+) -> None:
+    settings = HomeAssistantSettings(enabled=True, url=url, token="long-lived-token")
+    build_service(Config(home_assistant=settings), [loaded_fake()])
+    assert ("sends the access token unencrypted" in caplog.text) is warned
+    assert "long-lived-token" not in caplog.text
+
+
+async def test_replies_naming_no_voice_with_profiles_warn_once_of_home_assistants_cache(
+    serve, caplog
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with serve([loaded_fake()], Config(satellites=SATELLITES)) as server:
+        for _ in range(2):
+            await synthesize_reply(server.host, server.port, "Hello.")
+        await synthesize_reply(server.host, server.port, "Hello.", voice="kitchen")
+    warnings = [r for r in caplog.records if "cached audio" in r.getMessage()]
+    assert len(warnings) == 1

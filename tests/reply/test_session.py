@@ -161,3 +161,14 @@ async def test_circuit_opens_then_a_probe_closes_it(serve) -> None:
         assert len(csm.requests) == tried + 1
         assert len(kokoro.requests) == 3
         assert server.service.health["csm"].available()
+
+
+async def test_a_long_reply_whose_engine_beats_its_estimate_is_spoken_to_the_end(serve) -> None:
+    """The fake engine speaks 100 characters a second, seven times its estimate: the read-ahead
+    limit must not hold back the next segment once nothing is left in flight."""
+    text = "Words to fill the read-ahead of this reply. " * 20
+    async with serve([loaded_fake()]) as server:
+        reply = await synthesize_reply(server.host, server.port, text, timeout=30)
+    assert reply.error is None and reply.types[-1] == "audio-stop"
+    segments = split_text(text, TextSettings(), "en-US")
+    assert reply.audio_seconds >= sum(samples(s.text) for s in segments) / SAMPLE_RATE

@@ -11,7 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from wyoming_polytts.config import Config
-from wyoming_polytts.satellites.ha_channel import HomeAssistantChannel, channel_endpoint
+from wyoming_polytts.satellites.ha_channel import (
+    HomeAssistantChannel,
+    channel_endpoint,
+    exposes_token,
+)
 from wyoming_polytts.satellites.settings import (
     SUPERVISOR_URL,
     HomeAssistantSettings,
@@ -195,3 +199,64 @@ async def test_server_attributes_replies_to_the_replying_satellite(serve, home) 
         ("af_heart", "default"),
     ]
     assert [t.assistant_text for t in default_turns] == ["Unattributed."]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "event", "event": ["not", "a", "mapping"]},
+        {"type": "event", "event": {"event_type": "state_changed", "data": "nothing"}},
+        {
+            "type": "event",
+            "event": {
+                "event_type": "state_changed",
+                "data": {"entity_id": ["assist_satellite.office"], "new_state": {"state": 3}},
+            },
+        },
+        {"type": "result", "id": ["unhashable"], "success": True},
+        ["a", "list", "of", "strings"],
+        "a bare string",
+    ],
+)
+async def test_unexpected_messages_change_nothing_and_the_channel_goes_on(
+    home: FakeHomeAssistant, message: object
+) -> None:
+    async with following(home) as channel:
+        await home.set_state(KITCHEN, "responding")
+        await wait_for(lambda: channel.current() is not None)
+        await home.send_raw(message)
+        await home.set_state(KITCHEN, "idle")
+        await wait_for(lambda: channel.current() is None)
+        assert home.connections == 1  # no reconnection needed
+
+
+async def test_a_connection_lost_mid_reply_forgets_the_satellite(home: FakeHomeAssistant) -> None:
+    """Garbage that breaks the connection: the channel reconnects and knows nothing stale."""
+    async with following(home) as channel:
+        await home.set_state(KITCHEN, "responding")
+        await wait_for(lambda: channel.current() is not None)
+        home.states[KITCHEN] = "idle"
+        await home.drop_connections()
+        await wait_for(lambda: channel.current() is None)
+        await wait_for(lambda: home.connections == 2)
+
+
+@pytest.mark.parametrize(
+    ("url", "exposed"),
+    [
+        ("ws://supervisor/core/websocket", False),
+        ("ws://homeassistant.local:8123/api/websocket", False),
+        ("ws://192.168.1.20:8123/api/websocket", False),
+        ("ws://127.0.0.1:8123/api/websocket", False),
+        ("wss://ha.example.com/api/websocket", False),
+        ("ws://ha.example.com/api/websocket", True),
+        ("ws://93.184.216.34:8123/api/websocket", True),
+    ],
+)
+def test_a_token_sent_in_clear_beyond_the_home_is_recognized(url: str, exposed: bool) -> None:
+    assert exposes_token(url) is exposed
+
+
+def test_the_token_is_never_in_a_repr() -> None:
+    settings = HomeAssistantSettings(enabled=True, url="ws://x/api/websocket", token=TOKEN)
+    assert TOKEN not in repr(settings) and TOKEN not in repr(Config(home_assistant=settings))

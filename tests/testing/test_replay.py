@@ -1,10 +1,10 @@
-"""What the benchmarks compute from the replies: percentiles and underruns."""
+"""What the benchmarks compute from the replies: percentiles and a player's stalls."""
 
 from __future__ import annotations
 
 import pytest
 
-from wyoming_polytts.testing.client import underruns
+from wyoming_polytts.testing.client import stalls
 from wyoming_polytts.testing.replay import percentile
 
 
@@ -16,15 +16,15 @@ def test_percentile_is_the_nearest_rank(fraction: float, expected: float) -> Non
 
 
 @pytest.mark.parametrize(
-    ("arrivals", "seconds", "late"),
+    ("arrivals", "seconds", "waits"),
     [
-        ([], [], 0),
-        ([0.5, 0.6, 0.7], [0.2, 0.2, 0.2], 0),  # each came before the player needed it
-        ([0.5, 0.8, 0.9], [0.2, 0.2, 0.2], 1),  # the 2nd was due at 0.7; the player waited
-        ([0.5, 0.8, 1.2], [0.2, 0.2, 0.2], 2),  # after the wait, the 3rd was due at 1.0
+        ([], [], []),
+        ([0.5, 0.6, 0.7], [0.2, 0.2, 0.2], []),  # each came before the player needed it
+        ([0.5, 0.8, 0.9], [0.2, 0.2, 0.2], [0.1]),  # the 2nd was due at 0.7
+        ([0.5, 0.8, 1.2], [0.2, 0.2, 0.2], [0.1, 0.2]),  # after the wait, the 3rd at 1.0
     ],
 )
-def test_an_underrun_is_a_chunk_the_player_waited_for(
-    arrivals: list[float], seconds: list[float], late: int
+def test_a_stall_is_a_wait_for_a_chunk_that_was_not_there(
+    arrivals: list[float], seconds: list[float], waits: list[float]
 ) -> None:
-    assert underruns(arrivals, seconds) == late
+    assert stalls(arrivals, seconds) == pytest.approx(waits)

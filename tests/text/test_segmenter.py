@@ -188,3 +188,12 @@ def test_streaming_parses_each_line_a_bounded_number_of_times(
     text = head + "".join(line.format(n=n) for n in range(300))
     chunked(text, list(range(0, len(text), 7)))
     assert sum(parsed) < 5 * len(text)
+
+
+def test_a_first_sentence_goes_as_soon_as_the_word_after_it_begins() -> None:
+    """A line that starts with a word and has ended a sentence is plain text: no need to see
+    eight characters of it to know what block it is."""
+    segmenter = Segmenter(SETTINGS, Locale.of("en-US"))
+    assert segmenter.feed("Sure! I") == [Segment("Sure!", Pause.SENTENCE)]
+    assert segmenter.feed("'ve done it.") == []
+    assert segmenter.finish() == [Segment("I've done it.", Pause.PARAGRAPH)]

@@ -70,6 +70,9 @@ class SynthesisRequest:
     voice: str
     speed: float = 1.0
     conversation: Conversation | None = field(default=None, compare=False)
+    language: str | None = None
+    """A language for this segment only (SSML `lang`), if the engine speaks it; None: the
+    voice's."""
     """The satellite's history; None speaks without one."""
 
 
@@ -89,6 +92,11 @@ class Engine(ABC):
     segments_in_order: bool = False
     """It speaks a segment after the reply's earlier ones, read through the conversation:
     a reply's next segment starts only once the one before it has finished."""
+    streams: bool = False
+    """Its audio comes out while a segment is synthesized (not in one block at the end): its
+    segments need not be cut to be ready in time."""
+    device: str = "cpu"
+    """Where it computes, as the status page shows it (a GPU, another server)."""
 
     @abstractmethod
     def voices(self) -> tuple[EngineVoice, ...]:

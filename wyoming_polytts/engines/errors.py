@@ -7,3 +7,8 @@ class SynthesisCancelled(Exception):
 
 class EngineUnavailable(Exception):
     """The engine cannot serve requests (missing model, missing extra, failed load)."""
+
+
+class BadVoice(ValueError):
+    """A voice name an engine reads but cannot speak: a blend with an unknown part, a weight
+    that is not a positive number, a malformed name. The message names the part."""

@@ -10,8 +10,9 @@ from .base import Engine, EngineVoice
 
 
 def _kokoro(config: Config) -> Engine:
-    from .kokoro.engine import KokoroEngine
+    from .kokoro.engine import VOICE_NAMES, KokoroEngine
     from .kokoro.files import default_sources, ensure_kokoro
+    from .kokoro.own_voices import find_own_voices
 
     sources = default_sources(release_url=config.kokoro.release_url)
     return KokoroEngine(
@@ -19,6 +20,7 @@ def _kokoro(config: Config) -> Engine:
         locate_files=lambda cancel: ensure_kokoro(
             config.models.paths, config.download_dir, sources, cancel=cancel
         ),
+        own_voices=find_own_voices(config.models.paths, taken=VOICE_NAMES),
     )
 
 

@@ -25,6 +25,7 @@ class Backend:
         self.scheduler = scheduler
         self._loaded: asyncio.Future[None] | None = None
         self.load_seconds: float | None = None
+        """How long the engine took to load (once it has)."""
 
     @property
     def engine(self) -> Engine:
@@ -77,9 +78,13 @@ class Backend:
         self.scheduler.start()
         return None
 
-    def stop(self, timeout: float = 0.0) -> None:
-        self.scheduler.stop(timeout)
+    def stop(self, timeout: float = 0.0) -> bool:
+        """Stop the workers (waiting up to `timeout` s) and the engine; whether nothing of
+        the engine runs any more (no segment, no load)."""
         self.engine.close()
+        self.scheduler.stop(timeout)
+        loading = self._loaded is None or not self._loaded.done()
+        return not loading and self.scheduler.workers_alive == 0
 
 
 def _settle(loaded: asyncio.Future[None], error: EngineUnavailable | None) -> None:

@@ -18,7 +18,7 @@ class PhraseCache:
     """Keeps the most recently used audio up to `max_bytes`; counts hits and misses."""
 
     def __init__(self, max_bytes: int) -> None:
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, Audio] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -37,7 +37,7 @@ class PhraseCache:
         return audio
 
     def put(self, key: Hashable, audio: Audio) -> None:
-        if audio.nbytes > self._max_bytes:
+        if audio.nbytes > self.max_bytes:
             return
         audio = np.array(audio, dtype=np.float32)  # a private copy, frozen against later edits
         audio.flags.writeable = False
@@ -47,7 +47,7 @@ class PhraseCache:
                 self._bytes -= previous.nbytes
             self._entries[key] = audio
             self._bytes += audio.nbytes
-            while self._bytes > self._max_bytes:
+            while self._bytes > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.nbytes
 

@@ -54,6 +54,12 @@ class CircuitBreaker:
             return CircuitState.OPEN
         return CircuitState.HALF_OPEN
 
+    @property
+    def failures(self) -> int:
+        """Failures counted towards opening the circuit (within the window)."""
+        with self._lock:
+            return len(self._failures)
+
     def available(self) -> bool:
         """Whether a new reply may use the engine (closed, or half-open with no probe running)."""
         with self._lock:

@@ -34,8 +34,7 @@ class JobQueue:
         self._order = itertools.count()
 
     def push(self, job: Job) -> None:
-        stage = 0 if job.first else 1
-        heapq.heappush(self._heap, _Entry((stage, job.deadline, next(self._order)), job))
+        heapq.heappush(self._heap, _Entry((*job.urgency, next(self._order)), job))
 
     def pop(self) -> Job | None:
         """The most urgent job that is not cancelled and may start, or None."""
@@ -56,6 +55,14 @@ class JobQueue:
     def __len__(self) -> int:
         return sum(1 for entry in self._heap if not entry.job.cancelled)
 
+    def seconds_before(self, urgency: tuple[int, float]) -> float:
+        """Expected seconds of the queued jobs that go before a job of `urgency`."""
+        return sum(
+            entry.job.cost
+            for entry in self._heap
+            if not entry.job.cancelled and entry.urgency[:2] <= urgency
+        )
+
 
 _END = object()
 
@@ -70,6 +77,8 @@ class Job:
         first: bool,
         deadline: float,
         loop: asyncio.AbstractEventLoop,
+        language: str = "",
+        cost: float = 0.0,
         after: Job | None = None,
     ) -> None:
         """`after`: the job that must finish before this one starts (None: any time)."""
@@ -78,13 +87,26 @@ class Job:
         self.deadline = deadline
         self.after = after
         self._finished = threading.Event()
+        self.language = language
+        """Of the segment: the engine's costs are learnt per language."""
+        self.cost = cost
+        """Expected seconds of synthesis."""
+        self.started_at: float | None = None
+        """When a worker took it (the scheduler's clock)."""
         self.cancel_event = threading.Event()
         self.started = asyncio.Event()
         """Set once a worker took the job (or the cache answered it)."""
         self.cached = False
         """Answered from the phrase cache: the engine did not run."""
+        self.synthesis_seconds = 0.0
+        """The engine's time on it, known once its last block is delivered."""
         self._loop = loop
         self._results: asyncio.Queue[object] = asyncio.Queue()
+
+    @property
+    def urgency(self) -> tuple[int, float]:
+        """First segments of replies go first, then by the moment a player runs dry."""
+        return (0 if self.first else 1, self.deadline)
 
     @property
     def cancelled(self) -> bool:

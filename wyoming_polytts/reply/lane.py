@@ -1,4 +1,5 @@
-"""Waiting for one lane's audio, with a limit on every wait.
+"""A reply's lanes (the plan's routes and their backends) and waiting for a lane's audio,
+with a limit on every wait.
 
 Time a segment spends queued for a worker, or waiting for its engine to load, is load and
 not failure: past its limit the reply moves on (or fails with `timeout`), but the engine's
@@ -10,11 +11,35 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from ..engines.base import Audio
 from ..engines.errors import EngineUnavailable
+from ..satellites.history import Conversation
+from ..text import TextPipeline
 from .backend import Backend
-from .scheduler import Job
+from .router import Plan, Route
+from .scheduler import Job, ReplyTicket
+
+
+@dataclass
+class Lane:
+    """A route of the plan and the backend that speaks it."""
+
+    route: Route
+    backend: Backend
+    ticket: ReplyTicket | None = None
+    ready: bool = False
+
+
+@dataclass
+class Routing:
+    """What a reply speaks with, and the history it belongs to."""
+
+    plan: Plan
+    lanes: list[Lane]
+    pipeline: TextPipeline
+    conversation: Conversation
 
 
 class LaneFailed(Exception):
@@ -56,16 +81,22 @@ async def speak_segment(
         raise LaneFailed("timeout", message, fault=False) from err
     blocks = aiter(job.blocks())
     while True:
+        deadline = asyncio.timeout(silence_limit)
         try:
-            async with asyncio.timeout(silence_limit):
+            async with deadline:
                 block = await anext(blocks)
         except StopAsyncIteration:
             return
         except TimeoutError as err:
+            if not deadline.expired():  # the engine's own (a remote's socket timed out)
+                raise _engine_failed(engine, err) from err
             message = f"{engine} gave no audio for {silence_limit:.1f} s"
             raise LaneFailed("timeout", message, fault=True) from err
         except Exception as err:
-            # Its message may quote the text (the user's): the scheduler logged it at DEBUG
-            message = f"{engine} failed: {type(err).__name__}"
-            raise LaneFailed("synthesis-failed", message, fault=True) from err
+            raise _engine_failed(engine, err) from err
         yield block
+
+
+def _engine_failed(engine: str, err: Exception) -> LaneFailed:
+    # Its message may quote the text (the user's): the scheduler logged it at DEBUG
+    return LaneFailed("synthesis-failed", f"{engine} failed: {type(err).__name__}", fault=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..engines.base import EngineVoice
+from ..engines.errors import BadVoice
 from ..satellites.settings import SatelliteProfile
 from .settings import RoutingSettings
 
@@ -21,7 +22,8 @@ class UnknownVoice(LookupError):
 
 
 FindVoice = Callable[[str], EngineVoice | None]
-"""The voice a name means, offered or understood by an engine (e.g. a mapping's `get`)."""
+"""The voice a name means, offered or understood by an engine (e.g. a mapping's `get`); may
+raise BadVoice for a name an engine reads but cannot speak (a bad blend)."""
 
 
 class EngineState(enum.Enum):
@@ -88,7 +90,8 @@ def plan_reply(
     default_speed: float,
     profiles: Mapping[str, SatelliteProfile],
 ) -> Plan:
-    """Resolve the request to an ordered plan; raises UnknownVoice for a voice nobody offers.
+    """Resolve the request to an ordered plan; raises UnknownVoice for a voice nobody offers,
+    BadVoice for a requested voice an engine reads but cannot speak.
 
     `find_voice` knows every voice, also those of absent or failed engines; `engines`
     the state of each engine (missing: absent).
@@ -98,7 +101,11 @@ def plan_reply(
     notes: list[str] = []
 
     def known(name: str | None, what: str) -> EngineVoice | None:
-        voice = find_voice(name) if name else None
+        try:
+            voice = find_voice(name) if name else None
+        except BadVoice as err:
+            notes.append(f"{what}: {err}")
+            return None
         if name and voice is None:
             notes.append(f"{what} {name} is not offered by any engine")
         return voice

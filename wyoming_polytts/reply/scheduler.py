@@ -20,6 +20,7 @@ from ..engines.base import Audio, Engine, SynthesisRequest
 from ..engines.errors import SynthesisCancelled
 from .cache import PhraseCache
 from .job import Job, JobQueue
+from .pace import CostModel
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class Scheduler:
         self.engine = engine
         self._workers = workers
         self._max_replies = max_replies
-        self._cache = cache
+        self.cache = cache
         self._queue = JobQueue()
         self._condition = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -52,6 +53,9 @@ class Scheduler:
         self.clock = clock or time.monotonic
         self.full_since: float | None = None
         """When the last free reply slot was taken (None while one is free)."""
+        self.costs = CostModel()
+        """What the engine's segments cost on this machine, learnt from those it spoke."""
+        self._running: set[Job] = set()
 
     def start(self) -> None:
         for index in range(self._workers):
@@ -97,13 +101,27 @@ class Scheduler:
         self.full_since = None
 
     def submit(
-        self, request: SynthesisRequest, *, first: bool, deadline: float, after: Job | None = None
+        self,
+        request: SynthesisRequest,
+        *,
+        first: bool,
+        deadline: float,
+        language: str = "",
+        after: Job | None = None,
     ) -> Job:
         """Queue a segment; `after`: the job that must finish before it starts."""
+        cost = self.costs.cost(language).seconds(len(request.text))
+        loop = asyncio.get_running_loop()
         job = Job(
-            request, first=first, deadline=deadline, loop=asyncio.get_running_loop(), after=after
+            request,
+            first=first,
+            deadline=deadline,
+            loop=loop,
+            language=language,
+            cost=cost,
+            after=after,
         )
-        cached = self._cache.get(self._cache_key(request)) if self._cache else None
+        cached = self.cache.get(self._cache_key(request)) if self.cache else None
         if cached is not None:
             job.answer_from_cache(cached)
             return job
@@ -117,8 +135,20 @@ class Scheduler:
         with self._condition:
             return len(self._queue)
 
-    def _cache_key(self, request: SynthesisRequest) -> tuple[str, str, float, str]:
-        return (self.engine.name, request.voice, request.speed, request.text)
+    def wait_for_worker(self, deadline: float) -> float:
+        """Expected seconds before a worker takes a later segment due at `deadline`: what is
+        left of the running segments and the queued ones that go first, shared by the
+        workers."""
+        now = self.clock()
+        with self._condition:
+            running = sum(
+                max(job.cost - (now - (job.started_at or now)), 0.0) for job in self._running
+            )
+            queued = self._queue.seconds_before((1, deadline))
+        return (running + queued) / max(self._workers, 1)
+
+    def _cache_key(self, request: SynthesisRequest) -> tuple[str, str, float, str | None, str]:
+        return (self.engine.name, request.voice, request.speed, request.language, request.text)
 
     def _next_job(self) -> Job | None:
         with self._condition:
@@ -127,6 +157,8 @@ class Scheduler:
                     return None
                 job = self._queue.pop()
                 if job is not None:
+                    job.started_at = self.clock()
+                    self._running.add(job)
                     return job
                 self._condition.wait()
 
@@ -134,10 +166,17 @@ class Scheduler:
         while (job := self._next_job()) is not None:
             try:
                 self._run(job)
-            except Exception as err:
+            except Exception as err:  # a fault ends its job, never the worker
                 _LOGGER.exception("%s worker: a job failed outside the engine", self.engine.name)
                 job.deliver(err)
+            except BaseException:
+                # Nothing should raise this; the worker ends and the health check tells
+                _LOGGER.exception("%s worker died", self.engine.name)
+                job.deliver(RuntimeError(f"a {self.engine.name} worker died"))
+                raise
             finally:
+                with self._condition:
+                    self._running.discard(job)
                 job.finish()
                 with self._condition:
                     self._condition.notify_all()  # a job waiting for this one may start
@@ -145,6 +184,7 @@ class Scheduler:
     def _run(self, job: Job) -> None:
         job.start()
         blocks: list[Audio] = []
+        started = time.monotonic()
         try:
             for block in self.engine.synthesize(job.request, job.cancel_event):
                 blocks.append(block)
@@ -163,8 +203,10 @@ class Scheduler:
             _LOGGER.debug("%s failed", self.engine.name, exc_info=True)
             job.deliver(err)
             return
-        if self._cache is not None and self.engine.cacheable:
-            self._cache.put(self._cache_key(job.request), _joined(blocks))
+        job.synthesis_seconds = time.monotonic() - started
+        self.costs.record(job.language, len(job.request.text), job.synthesis_seconds)
+        if self.cache is not None and self.engine.cacheable:
+            self.cache.put(self._cache_key(job.request), _joined(blocks))
 
 
 class ReplyTicket:
@@ -175,10 +217,13 @@ class ReplyTicket:
         self._jobs: list[Job] = []
         self._open = True
 
-    def submit(self, request: SynthesisRequest, *, deadline: float) -> Job:
-        in_order = self._jobs and self._scheduler.engine.segments_in_order
+    def submit(self, request: SynthesisRequest, *, deadline: float, language: str = "") -> Job:
+        first = not self._jobs
+        in_order = not first and self._scheduler.engine.segments_in_order
         after = self._jobs[-1] if in_order else None
-        job = self._scheduler.submit(request, first=not self._jobs, deadline=deadline, after=after)
+        job = self._scheduler.submit(
+            request, first=first, deadline=deadline, language=language, after=after
+        )
         self._jobs.append(job)
         return job
 

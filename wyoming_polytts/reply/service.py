@@ -7,21 +7,27 @@ that satellite's conversation, and start a session with the plan's lanes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Coroutine, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..config import Config
 from ..engines.base import EngineVoice
+from ..engines.errors import BadVoice
 from ..satellites.ha_channel import HomeAssistantChannel, channel_endpoint, exposes_token
 from ..satellites.history import HistoryStore
 from ..satellites.history_file import HistoryFile
-from ..satellites.keys import resolve_context
+from ..satellites.keys import ResolvedContext, resolve_context
 from ..satellites.settings import QUALITIES
+from ..satellites.tracker import SatelliteActivity
+from ..schema import ConfigError
 from ..text import TextPipeline
 from .audio import AudioSink
 from .backend import Backend
 from .circuit import HealthBoard
+from .lane import Lane, Routing
 from .router import (
     EngineState,
     EngineStatus,
@@ -30,11 +36,21 @@ from .router import (
     plan_reply,
     profile_voice,
 )
-from .session import Lane, ReplyFailed, ReplyLimits, ReplySession
+from .session import ReplyFailed, ReplyLimits, ReplySession
+from .stats import ReplyRecorder
+from .status import ServerStatus, server_status
 
 _LOGGER = logging.getLogger(__name__)
 
-HISTORY_FILE = "context.npz"
+
+@dataclass(frozen=True)
+class _Request:
+    """What a client asked for when it opened a reply."""
+
+    voice: str | None
+    context: Mapping[str, Any] | None
+    text_length: int | None
+    text_format: str | None
 
 
 class TtsService:
@@ -51,9 +67,13 @@ class TtsService:
         self._backends = {backend.engine.name: backend for backend in backends}
         self.dormant_voices = tuple(dormant)
         self.health = HealthBoard(config.routing.circuit)
+        self.stats = ReplyRecorder()
+        """Where the handlers and sessions report what they do (for the status page)."""
         self.history = HistoryStore(config.context, on_commit=self._history_changed)
         self._history_file = (
-            HistoryFile(self.history, config.download_dir / HISTORY_FILE, config.context.save_delay)
+            HistoryFile(
+                self.history, config.download_dir / config.context.file, config.context.save_delay
+            )
             if config.context.persist
             else None
         )
@@ -74,6 +94,7 @@ class TtsService:
                 endpoint[0],
             )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._warned_of_cache = False
         self._limits = ReplyLimits(
             first_audio_timeout=config.routing.first_audio_timeout,
             max_rtf=config.routing.max_rtf,
@@ -81,6 +102,12 @@ class TtsService:
             retry_pause=config.routing.retry_pause,
             read_ahead=config.server.read_ahead,
         )
+        self._check_configured_blends()
+
+    @property
+    def backends(self) -> Mapping[str, Backend]:
+        """Each engine's backend, by engine name."""
+        return self._backends
 
     def start(self) -> None:
         for backend in self._backends.values():
@@ -91,14 +118,15 @@ class TtsService:
             self._spawn(self.channel.run())
         self._warn_about_profiles()
 
-    def stop(self, timeout: float = 0.0) -> None:
-        """Save the history and stop the engines (waiting up to `timeout` s for workers)."""
+    def stop(self, timeout: float = 0.0) -> bool:
+        """Save the history and stop the engines (waiting up to `timeout` s for workers);
+        whether every engine has stopped working."""
         for task in self._tasks:
             task.cancel()
         if self._history_file is not None:
             self._history_file.close()
-        for backend in self._backends.values():
-            backend.stop(timeout)
+        stopped = [backend.stop(timeout) for backend in self._backends.values()]
+        return all(stopped)
 
     def save_history(self) -> None:
         """Write the history now (if it is kept on disk); blocking."""
@@ -141,12 +169,41 @@ class TtsService:
         return {**{v.name: v for v in self.dormant_voices}, **self.voices(include_failed=True)}
 
     def find_voice(self, name: str) -> EngineVoice | None:
-        """The voice a request's name means: an offered one, or one an engine understands."""
+        """The voice a request's name means: an offered one, or one an engine understands.
+        Raises BadVoice when an engine reads the name but cannot speak it (a bad blend)."""
         offered = self.known_voices().get(name)
         if offered is not None:
             return offered
-        engines = (backend.engine for backend in self._backends.values())
-        return next(filter(None, (engine.find_voice(name) for engine in engines)), None)
+        problem: BadVoice | None = None
+        for backend in self._backends.values():
+            try:
+                voice = backend.engine.find_voice(name)
+            except BadVoice as err:
+                problem = problem or err
+                continue
+            if voice is not None:
+                return voice
+        if problem is not None:
+            raise problem
+        return None
+
+    def _check_configured_blends(self) -> None:
+        """A configured voice that is a bad blend stops start-up, with the blend's message."""
+        config = self.config
+        voices = {
+            "defaults.voice": config.defaults.voice,
+            "routing.fallback_voice": config.routing.fallback_voice,
+            "routing.conversational_voice": config.routing.conversational_voice,
+        }
+        for name, profile in config.satellites.items():
+            voices[f"satellites.{name}.voice"] = profile.voice
+            voices[f"satellites.{name}.conversational_voice"] = profile.conversational_voice
+        for key, voice in voices.items():
+            try:
+                if voice:
+                    self.find_voice(voice)
+            except BadVoice as err:
+                raise ConfigError(f"config key {key!r}: {err}") from err
 
     def profile_voices(self) -> list[EngineVoice]:
         """The satellite profiles, as Info lists them."""
@@ -175,6 +232,17 @@ class TtsService:
             statuses[name] = EngineStatus(state, conversational=not backend.engine.cacheable)
         return statuses
 
+    def status(self) -> ServerStatus:
+        """What the engines, replies, cache and satellites are doing; numbers, never text."""
+        return server_status(
+            backends=self._backends.values(),
+            states=self.engine_statuses(),
+            health=self.health,
+            history=self.history,
+            profiles=self.config.satellites,
+            activity=self.stats.snapshot(),
+        )
+
     def open_reply(
         self,
         name: str | None,
@@ -182,26 +250,73 @@ class TtsService:
         sink: AudioSink,
         *,
         text_length: int | None = None,
+        text_format: str | None = None,
     ) -> ReplySession:
         """Start a reply with voice `name`; raises ReplyFailed for an unknown voice or when
-        too busy. `text_length`: the length of a one-shot text (None while streaming).
+        too busy. `text_length`: the length of a one-shot text (None while streaming);
+        `text_format`: the request's ("ssml", or markdown).
+
+        The satellite is the one replying now. When none is (Home Assistant opens an
+        announcement's TTS request before it sets the satellite to `responding`), the reply
+        looks again just before its text is cut, after `attribution_grace` seconds.
         """
-        resolved = resolve_context(
-            event_context=context,
-            voice=name,
-            satellite=self.channel.current() if self.channel else None,
+        request = _Request(name, context, text_length, text_format)
+        active = self.channel.current() if self.channel else None
+        resolved = self._resolve(request, active)
+        if name is None and self.config.satellites and not self._warned_of_cache:
+            self._warned_of_cache = True
+            _LOGGER.warning(
+                "Replies name no voice while satellite profiles are configured: Home "
+                "Assistant may play one satellite's cached audio on another; pick each "
+                "satellite's profile as the voice of its pipeline (README: satellites)"
+            )
+        reattribute = None
+        if resolved.source == "default" and self.channel and self.channel.connected.is_set():
+            mark = self.channel.tracker.mark()
+            deadline = asyncio.get_running_loop().time() + self.config.home_assistant.grace
+            reattribute = functools.partial(self._reattribute, request, mark, deadline)
+        routing = self._routing(request, resolved)
+        session = ReplySession(
+            routing=routing,
+            sink=sink,
+            health=self.health,
+            limits=self._limits,
+            stats=self.stats,
+            reattribute=reattribute,
+        )
+        self.health[routing.plan.engine].begin()
+        return session
+
+    def _resolve(self, request: _Request, active: SatelliteActivity | None) -> ResolvedContext:
+        return resolve_context(
+            event_context=request.context,
+            voice=request.voice,
+            satellite=active,
             profiles=self.config.satellites,
             default_key=self.config.context.default_key,
         )
+
+    async def _reattribute(self, request: _Request, mark: int, deadline: float) -> Routing | None:
+        """The routing of the one satellite that turned active since the reply opened."""
+        assert self.channel is not None
+        activity = await self.channel.replying_after(mark, deadline)
+        if activity is None:
+            return None
+        resolved = self._resolve(request, activity)
+        _LOGGER.debug("Reply attributed to %s after it opened", resolved.key)
+        return self._routing(request, resolved)
+
+    def _routing(self, request: _Request, resolved: ResolvedContext) -> Routing:
+        """Plan the engines, open the satellite's conversation; raises ReplyFailed."""
         # A client may ask for a quality mode in the context; Home Assistant never does
-        quality = (context or {}).get("quality")
+        quality = (request.context or {}).get("quality")
         try:
             plan = plan_reply(
                 RouteRequest(
-                    name,
+                    request.voice,
                     resolved.key,
                     quality=quality if quality in QUALITIES else None,
-                    text_length=text_length,
+                    text_length=request.text_length,
                 ),
                 find_voice=self.find_voice,
                 engines=self.engine_statuses(),
@@ -210,6 +325,8 @@ class TtsService:
                 default_speed=self.config.defaults.speed,
                 profiles=self.config.satellites,
             )
+        except BadVoice as err:
+            raise ReplyFailed("bad-voice", str(err)) from err
         except UnknownVoice as err:
             offered = sorted(v.name for v in (*self.voices().values(), *self.profile_voices()))
             raise ReplyFailed(
@@ -226,20 +343,27 @@ class TtsService:
                 "and no fallback voice can speak (see routing.fallback_voice)",
             )
         _LOGGER.debug("Reply for %s (%s): %s", resolved.key, resolved.source, plan)
-        lanes = [Lane(route, self._backends[route.engine]) for route in plan.routes]
-        session = ReplySession(
-            lanes=lanes,
+        return Routing(
             plan=plan,
-            pipeline=TextPipeline(self.config.text, plan.language),
-            sink=sink,
+            lanes=[Lane(route, self._backends[route.engine]) for route in plan.routes],
+            pipeline=TextPipeline(
+                self.config.text,
+                plan.language,
+                request.text_format,
+                voice_language=functools.partial(self._switchable_voice, plan.engine),
+            ),
             conversation=self.history.open(
                 resolved.key, conversation_id=resolved.conversation_id, user_text=resolved.user_text
             ),
-            health=self.health,
-            limits=self._limits,
         )
-        self.health[plan.engine].begin()
-        return session
+
+    def _switchable_voice(self, engine: str, name: str) -> str | None:
+        """The language of voice `name` if a reply on `engine` may switch to it (SSML)."""
+        try:
+            voice = self.find_voice(name)
+        except BadVoice:
+            return None
+        return voice.languages[0] if voice is not None and voice.engine == engine else None
 
     def _warn_about_profiles(self) -> None:
         for name, profile in self.config.satellites.items():

@@ -19,18 +19,20 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from ..engines.base import SAMPLE_RATE, Audio, SynthesisRequest
-from ..satellites.history import Conversation
-from ..text import Segment, TextPipeline
+from ..text import Segment
+from ..text.fit import fit
+from ..text.locale import Locale
 from .audio import AudioSink, fade, silence
-from .backend import Backend
 from .circuit import HealthBoard
-from .lane import LaneFailed, speak_segment, wait_ready
-from .router import Plan, Route
+from .lane import LaneFailed, Routing, speak_segment, wait_ready
+from .pace import Pacer
 from .scheduler import Job, ReplyTicket, SchedulerBusy
+from .settings import SPEEDS
+from .stats import CANCELLED, OK, ReplyRecorder
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,16 +71,6 @@ class ReplyLimits:
 
 
 @dataclass
-class Lane:
-    """A route of the plan and the backend that speaks it."""
-
-    route: Route
-    backend: Backend
-    ticket: ReplyTicket | None = None
-    ready: bool = False
-
-
-@dataclass
 class _Pending:
     """A segment submitted to a lane and not yet spoken."""
 
@@ -90,8 +82,11 @@ class _Pending:
     lane: int
 
 
-class _TextFailed:
-    """Tells the writer that the text pipeline failed (it logged why)."""
+@dataclass(frozen=True)
+class _Failed:
+    """Tells the writer that the reply cannot go on (the text pipeline failed, say)."""
+
+    error: ReplyFailed
 
 
 class ReplySession:
@@ -100,38 +95,38 @@ class ReplySession:
     def __init__(
         self,
         *,
-        lanes: Sequence[Lane],
-        plan: Plan,
-        pipeline: TextPipeline,
+        routing: Routing,
         sink: AudioSink,
-        conversation: Conversation,
         health: HealthBoard,
         limits: ReplyLimits,
+        stats: ReplyRecorder,
+        reattribute: Callable[[], Awaitable[Routing | None]] | None = None,
     ) -> None:
-        self._lanes = list(lanes)
-        self._lane = 0
-        self._plan = plan
-        self._pipeline = pipeline
+        """`reattribute`, when given, may find the reply's satellite just before its text is
+        cut: a better routing replaces the first one (nothing was synthesized yet)."""
+        self._routing(routing)
         self._sink = sink
-        self._conversation = conversation
         self._health = health
         self._limits = limits
+        self._reattribute = reattribute
         self._texts: asyncio.Queue[str | None] = asyncio.Queue()
         """Fragments for the text pipeline; None once the text is complete."""
         self._waiting: deque[Segment] = deque()
         """Complete segments held back by the read-ahead limit."""
         self._text_complete = False
-        self._segments: asyncio.Queue[_Pending | _TextFailed | None] = asyncio.Queue()
+        self._segments: asyncio.Queue[_Pending | _Failed | None] = asyncio.Queue()
         self._backlog: deque[_Pending] = deque()
         """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
-        self._started = self._lanes[0].backend.scheduler.clock()
-        self._submitted_seconds = 0.0
+        self._pacer = Pacer(self._lanes[0].backend.scheduler.clock)
         self._written_seconds = 0.0
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
+        self._record = stats.reply_started(
+            engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
+        )
         self._segmenter = asyncio.create_task(self._segment(), name="reply text")
         self._writer = asyncio.create_task(self._write(), name="reply writer")
-        self._writer.add_done_callback(lambda _task: self._close_tickets())
+        self._writer.add_done_callback(lambda _task: self._release())
 
     def add_text(self, text: str) -> None:
         """Take a fragment of the reply; complete segments start synthesizing soon."""
@@ -141,7 +136,31 @@ class ReplySession:
         """The reply's text is complete: what the pipeline still holds follows."""
         self._texts.put_nowait(None)
 
+    def _routing(self, routing: Routing) -> None:
+        self._lanes = list(routing.lanes)
+        self._lane = 0
+        self._plan = routing.plan
+        self._pipeline = routing.pipeline
+        self._conversation = routing.conversation
+
+    async def _attribute(self) -> None:
+        """Take the routing of the satellite found since the reply opened, if one was."""
+        better = await self._reattribute() if self._reattribute else None
+        if better is not None:
+            self._close_tickets()
+            self._routing(better)
+            self._record.attributed(
+                engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
+            )
+            self._ticket(0)
+            self._health[self._plan.engine].begin()
+
     async def _segment(self) -> None:
+        try:
+            await self._attribute()
+        except ReplyFailed as err:
+            self._segments.put_nowait(_Failed(err))
+            return
         try:
             while (text := await self._texts.get()) is not None:
                 self._waiting.extend(await asyncio.to_thread(self._pipeline.feed, text))
@@ -149,7 +168,7 @@ class ReplySession:
             self._waiting.extend(await asyncio.to_thread(self._pipeline.finish))
         except Exception:
             _LOGGER.exception("The text pipeline failed on a reply")
-            self._segments.put_nowait(_TextFailed())
+            self._segments.put_nowait(_Failed(ReplyFailed("internal", CLIENT_MESSAGES["internal"])))
             return
         self._text_complete = True
         self._submit_ready()
@@ -174,6 +193,11 @@ class ReplySession:
             if lane.ticket is not None:
                 lane.ticket.close(cancel=True)
 
+    def _release(self) -> None:
+        self._close_tickets()
+        # A writer cancelled before it ran never recorded its end
+        self._record.finish(CANCELLED)
+
     def _ticket(self, index: int) -> ReplyTicket:
         lane = self._lanes[index]
         if lane.ticket is None:
@@ -187,38 +211,77 @@ class ReplySession:
         """Submit waiting segments while the audio ahead of the listener is under the limit."""
         while self._waiting and (
             not self._backlog
-            or self._submitted_seconds - self._written_seconds < self._limits.read_ahead
+            or self._pacer.timeline - self._written_seconds < self._limits.read_ahead
         ):
-            self._submit(self._waiting.popleft())
+            self._submit(self._paced(self._waiting.popleft()))
         if self._text_complete and not self._waiting:
             self._text_complete = False  # the end marker goes once
             self._segments.put_nowait(None)
 
+    def _paced(self, segment: Segment) -> Segment:
+        """The segment, or as much of it as is ready before the listener runs out of audio
+        (the rest waits first in line). Engines that stream a segment's audio need no cut."""
+        lane = self._lanes[self._lane]
+        scheduler, language = lane.backend.scheduler, self._language(segment)
+        budget = self._pacer.budget(scheduler.wait_for_worker(self._pacer.deadline()))
+        if budget is None or lane.backend.engine.streams:
+            return segment
+        max_chars = scheduler.costs.cost(language).chars_within(budget)
+        head, tail = fit(segment, max_chars, Locale.of(language))
+        if tail is not None:
+            self._waiting.appendleft(tail)
+        return head
+
     def _submit(self, segment: Segment) -> None:
         # The moment the player would run dry without this segment
-        deadline = self._started + self._submitted_seconds
+        deadline = self._pacer.deadline()
+        scheduler = self._lanes[self._lane].backend.scheduler
+        wait = scheduler.wait_for_worker(deadline)
         rate = self._lanes[self._lane].backend.engine.chars_per_second
-        seconds = len(segment.text) / rate / self._plan.speed
-        self._submitted_seconds += seconds + self._pipeline.pause_after(segment)
-        item = _Pending(segment, deadline, seconds, self._job(segment, deadline), self._lane)
+        seconds = len(segment.text) / rate / self._speed(segment)
+        job = self._job(segment, deadline)
+        self._pacer.submitted(job.cost, wait, seconds + self._pipeline.pause_after(segment))
+        item = _Pending(segment, deadline, seconds, job, self._lane)
         self._backlog.append(item)
         self._segments.put_nowait(item)
 
+    def _language(self, segment: Segment) -> str:
+        return segment.delivery.language or self._lanes[self._lane].route.language
+
+    def _speed(self, segment: Segment) -> float:
+        low, high = SPEEDS
+        return min(high, max(low, self._plan.speed * segment.delivery.speed))
+
     def _job(self, segment: Segment, deadline: float) -> Job:
         route = self._lanes[self._lane].route
+        delivery = segment.delivery
         request = SynthesisRequest(
             text=segment.text,
-            voice=route.voice,
-            speed=self._plan.speed,
+            # Markup names voices of the plan's first engine; a fallback speaks with its own
+            voice=delivery.voice if delivery.voice and self._lane == 0 else route.voice,
+            speed=self._speed(segment),
             conversation=self._conversation,
+            language=delivery.language,
         )
-        return self._ticket(self._lane).submit(request, deadline=deadline)
+        ticket = self._ticket(self._lane)
+        return ticket.submit(request, deadline=deadline, language=self._language(segment))
 
     async def _write(self) -> None:
+        outcome = CANCELLED
+        try:
+            await self._speak_all()
+            outcome = OK
+        except ReplyFailed as err:
+            outcome = err.code
+            raise
+        finally:
+            self._record.finish(outcome)
+
+    async def _speak_all(self) -> None:
         pending_pause = 0.0
         while (item := await self._segments.get()) is not None:
-            if isinstance(item, _TextFailed):
-                raise ReplyFailed("internal", CLIENT_MESSAGES["internal"])
+            if isinstance(item, _Failed):
+                raise item.error
             while True:
                 try:
                     spoke = await self._speak(item, pending_pause)
@@ -228,6 +291,9 @@ class ReplySession:
                     if failure.partial:
                         pending_pause = self._limits.retry_pause
             self._backlog.popleft()
+            # With nothing left in flight the next segment goes whatever the estimate says
+            self._submit_ready()
+            self._record.synthesized(item.job.synthesis_seconds)
             if not item.job.cached:
                 self._health[self._lanes[self._lane].route.engine].record_success()
             self._spoken.append(item.segment.text)
@@ -266,7 +332,9 @@ class ReplySession:
         return spoke
 
     async def _write_audio(self, audio: Audio) -> None:
+        self._record.wrote(len(audio) / SAMPLE_RATE)
         await self._sink.write(audio)
+        self._pacer.first_audio()
         self._written_seconds += len(audio) / SAMPLE_RATE
         self._submit_ready()
 
@@ -286,6 +354,7 @@ class ReplySession:
         if failed.ticket is not None:
             failed.ticket.close(cancel=True)
         self._ticket(self._lane)
+        self._record.fell_back(lane.route.engine, lane.route.voice)
         self._health[lane.route.engine].begin()
         for pending in self._backlog:
             pending.job = self._job(pending.segment, pending.deadline)

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 from ..satellites.settings import QUALITIES
 from ..schema import bounded, choice
 
+SPEEDS = (0.5, 2.0)
+"""The slowest and the fastest speed a reply or a part of one (SSML prosody) is spoken at."""
+
 
 @dataclass(frozen=True)
 class VoiceDefaults:
     voice: str = "af_heart"
-    speed: float = bounded(1.0, 0.5, 2.0)
+    speed: float = bounded(1.0, *SPEEDS)
 
 
 @dataclass(frozen=True)

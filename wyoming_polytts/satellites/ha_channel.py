@@ -15,14 +15,15 @@ import ipaddress
 import itertools
 import logging
 import os
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
 
+from .pipeline_runs import find_run
 from .settings import SUPERVISOR_URL, HomeAssistantSettings
-from .tracker import RunFacts, SatelliteActivity, SatelliteTracker, run_facts
+from .tracker import SatelliteActivity, SatelliteTracker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,9 +76,21 @@ class HomeAssistantChannel:
         self.connected = asyncio.Event()
         self._connection: _Connection | None = None
         self._fetching = settings.fetch_user_text
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        """How a reply waits for its satellite (tests put a clock of their own here)."""
+        self.lookups = 0
+        """Pipeline-run lookups finished (a question found or not)."""
 
     def current(self) -> SatelliteActivity | None:
         return self.tracker.active()
+
+    async def replying_after(self, mark: int, deadline: float) -> SatelliteActivity | None:
+        """The one satellite that turned active after `mark` (a tracker mark), as seen at
+        `deadline` (event loop time): never a guess between two."""
+        delay = deadline - asyncio.get_running_loop().time()
+        if delay > 0:
+            await self.sleep(delay)
+        return self.tracker.turned_active_since(mark)
 
     async def run(self) -> None:
         """Connect, follow, reconnect after a growing pause; until cancelled."""
@@ -132,7 +145,7 @@ class HomeAssistantChannel:
         states = await connection.call({"type": "get_states"})
         for state in states if isinstance(states, list) else ():
             if isinstance(state, Mapping):
-                self._apply(state.get("entity_id"), state.get("state"))
+                self._apply(state.get("entity_id"), state.get("state"), state.get("last_changed"))
 
     def _on_event(self, event: object) -> None:
         if not isinstance(event, Mapping) or event.get("event_type") != "state_changed":
@@ -141,18 +154,21 @@ class HomeAssistantChannel:
         if not isinstance(data, Mapping):
             return
         new_state = data.get("new_state")
-        self._apply(
-            data.get("entity_id"),
-            new_state.get("state") if isinstance(new_state, Mapping) else None,
-        )
+        if not isinstance(new_state, Mapping):
+            new_state = {}
+        self._apply(data.get("entity_id"), new_state.get("state"), new_state.get("last_changed"))
 
-    def _apply(self, entity_id: object, state: object) -> None:
+    def _apply(self, entity_id: object, state: object, changed: object) -> None:
         """Track a state; a satellite that starts replying gets its run's facts looked up."""
         if isinstance(entity_id, str):
-            self._track(entity_id, state if isinstance(state, str) else None)
+            self._track(
+                entity_id,
+                state if isinstance(state, str) else None,
+                changed if isinstance(changed, str) else None,
+            )
 
-    def _track(self, entity_id: str, state: str | None) -> None:
-        if self.tracker.update(entity_id, state):
+    def _track(self, entity_id: str, state: str | None, changed: str | None) -> None:
+        if self.tracker.update(entity_id, state, changed):
             _LOGGER.debug("%s is %s", entity_id, state)
             if self._fetching and self._connection is not None:
                 self._connection.spawn(self._fetch_facts(entity_id))
@@ -160,7 +176,19 @@ class HomeAssistantChannel:
     async def _fetch_facts(self, entity_id: str) -> None:
         """Read the transcript and conversation id of the run the satellite replies to."""
         try:
-            facts = await self._find_run(entity_id)
+            await self._look_up(entity_id)
+        finally:
+            self.lookups += 1
+
+    async def _look_up(self, entity_id: str) -> None:
+        assert self._connection is not None
+        try:
+            facts = await find_run(
+                self._connection.call,
+                entity_id,
+                since=self.tracker.woke(entity_id),
+                runs_to_check=self._settings.runs_to_check,
+            )
         except CommandFailed as err:
             _LOGGER.info("Cannot read Home Assistant's pipeline runs (%s); no user turns", err)
             self._fetching = False
@@ -177,35 +205,6 @@ class HomeAssistantChannel:
                 facts.conversation_id,
             )
             self.tracker.set_facts(entity_id, facts)
-
-    async def _find_run(self, entity_id: str) -> RunFacts | None:
-        assert self._connection is not None
-        call = self._connection.call
-        entry = await call({"type": "config/entity_registry/get", "entity_id": entity_id})
-        device_id = entry.get("device_id") if isinstance(entry, Mapping) else None
-        listing = await call({"type": "assist_pipeline/pipeline/list"})
-        runs: list[tuple[str, str, str]] = []
-        for pipeline in listing.get("pipelines", ()):
-            debug = await call(
-                {"type": "assist_pipeline/pipeline_debug/list", "pipeline_id": pipeline["id"]}
-            )
-            runs.extend(
-                (str(run["timestamp"]), pipeline["id"], run["pipeline_run_id"])
-                for run in debug.get("pipeline_runs", ())
-            )
-        newest = sorted(runs, reverse=True)[: self._settings.runs_to_check]
-        for _timestamp, pipeline_id, run_id in newest:
-            run = await call(
-                {
-                    "type": "assist_pipeline/pipeline_debug/get",
-                    "pipeline_id": pipeline_id,
-                    "pipeline_run_id": run_id,
-                }
-            )
-            facts = run_facts(run.get("events", ()), device_id, entity_id)
-            if facts is not None:
-                return facts
-        return None
 
 
 async def _authenticate(socket: aiohttp.ClientWebSocketResponse, token: str) -> None:

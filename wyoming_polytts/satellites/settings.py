@@ -46,7 +46,9 @@ class ContextSettings:
     max_key_chars: int = bounded(128, 8, 4096)
     """Longest satellite or conversation id a client may send in a request's context."""
     persist: bool = False
-    """Keep the history in the download dir (context.npz) across restarts."""
+    """Keep the history on disk (`file`) across restarts."""
+    file: str = "context.npz"
+    """Where it is kept, relative to the download dir."""
     save_delay: float = bounded(5.0, 0.0, 3600.0)
     """Seconds between a reply's end and saving the history (several replies, one write)."""
 
@@ -65,6 +67,10 @@ class HomeAssistantSettings:
     the satellite is still processing)."""
     reconnect_min: float = bounded(1.0, 0.1, 600.0)
     reconnect_max: float = bounded(60.0, 1.0, 3600.0)
+    grace: float = bounded(0.3, 0.0, 5.0)
+    """Seconds a reply opened while no satellite replies watches for one that starts: Home
+    Assistant opens an announcement's TTS request just before it sets the satellite to
+    `responding`. Replies of a satellite already replying never wait."""
     fetch_user_text: bool = True
     """Read the user's question and conversation id of the satellite's pipeline run (needs an
     administrator's token: assist_pipeline/pipeline_debug)."""

@@ -75,18 +75,20 @@ class TtsEventHandler(AsyncEventHandler):
 
     async def run(self) -> None:
         """Like AsyncEventHandler.run, with frame limits and an idle limit."""
+        self._service.stats.connection_opened()
         try:
             while (event := await self._next_event()) is not None:
                 if not await self.handle_event(event):
                     break
         finally:
+            self._service.stats.connection_closed()
             await self.disconnect()
             self.writer.close()
 
     async def _next_event(self) -> Event | None:
         """The next event; None when the connection is to end."""
         try:
-            async with asyncio.timeout(self._idle_deadline()) as self._idle:
+            async with asyncio.timeout_at(self._idle_deadline()) as self._idle:
                 return await read_event(self.reader, self._frames, self._idle)
         except TimeoutError:
             idle = self._limits.idle_timeout
@@ -129,8 +131,11 @@ class TtsEventHandler(AsyncEventHandler):
             timeout = self._limits.write_timeout
             raise ClientNotReading(f"{self._peer} took no audio for {timeout} s") from err
 
-    async def _refuse(self, err: ProtocolError) -> None:
+    async def _refuse(self, err: ProtocolError, *, recorded: bool = False) -> None:
+        """Send an error event; `recorded`: the reply's own record counts it already."""
         _LOGGER.warning("Refused request from %s: %s (%s)", self._peer, err, err.code)
+        if not recorded:
+            self._service.stats.refused(err.code)
         with contextlib.suppress(ConnectionError):
             await self.write_event(Error(text=str(err), code=err.code).event())
 
@@ -202,7 +207,11 @@ class TtsEventHandler(AsyncEventHandler):
         sink = AudioStream(self.write_event, self._limits.chunk_ms)
         try:
             return self._service.open_reply(
-                request.voice, request.context, sink, text_length=text_length
+                request.voice,
+                request.context,
+                sink,
+                text_length=text_length,
+                text_format=request.text_format,
             )
         except ReplyFailed as err:
             raise ProtocolError(err.code, str(err)) from err
@@ -229,7 +238,7 @@ class TtsEventHandler(AsyncEventHandler):
             if streaming:
                 await self.write_event(SynthesizeStopped().event())
         except ReplyFailed as err:
-            await self._refuse(ProtocolError(err.code, str(err)))
+            await self._refuse(ProtocolError(err.code, str(err)), recorded=True)
             self.writer.close()
         except ConnectionError as err:
             _LOGGER.debug("%s went away during its reply: %s", self._peer, err)

@@ -27,6 +27,8 @@ class SpeakRequest:
     voice: str | None
     context: Mapping[str, object] | None
     text: str | None = None
+    text_format: str | None = None
+    """"ssml" when the text is SSML (Wyoming 1.8+); None for plain or markdown text."""
 
 
 def speak_request(event: Event, *, with_text: bool, max_id_chars: int) -> SpeakRequest:
@@ -35,6 +37,7 @@ def speak_request(event: Event, *, with_text: bool, max_id_chars: int) -> SpeakR
         voice=_voice_name(data.get("voice")),
         context=_context(data.get("context"), max_id_chars),
         text=_text(data, "text") if with_text else None,
+        text_format=_optional_text(data, "text_format"),
     )
 
 
@@ -47,6 +50,10 @@ def _text(data: Mapping[str, object], field: str) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"field '{field}' must be a string, got {_kind(value)}")
     return value
+
+
+def _optional_text(data: Mapping[str, object], field: str) -> str | None:
+    return None if data.get(field) is None else _text(data, field)
 
 
 def _voice_name(voice: object) -> str | None:

@@ -20,7 +20,7 @@ from wyoming.event import Event
 
 from ..server.healthcheck import describe
 
-__all__ = ["Reply", "describe", "fragments", "stream_reply", "synthesize_reply", "underruns"]
+__all__ = ["Reply", "describe", "fragments", "stalls", "stream_reply", "synthesize_reply"]
 
 
 @dataclass
@@ -51,23 +51,32 @@ class Reply:
 
     def underruns(self) -> int:
         """Chunks that arrived after a player started at the first chunk would have needed them."""
-        return underruns(self.chunk_times, self.chunk_seconds)
+        return len(self.stalls())
+
+    def silence(self) -> float:
+        """Seconds such a player stood silent waiting for audio, after the first chunk."""
+        return sum(self.stalls())
+
+    def stalls(self) -> list[float]:
+        """Each wait of a player that starts at the first chunk (see `stalls`)."""
+        return stalls(self.chunk_times, self.chunk_seconds)
 
 
-def underruns(chunk_times: Sequence[float], chunk_seconds: Sequence[float]) -> int:
-    """Of chunks arriving at `chunk_times` (seconds) with `chunk_seconds` of audio each, those
-    that came after a player that started at the first chunk needed them."""
+def stalls(chunk_times: Sequence[float], chunk_seconds: Sequence[float]) -> list[float]:
+    """Of chunks arriving at `chunk_times` (seconds) with `chunk_seconds` of audio each: each
+    wait of a player that starts at the first chunk, plays chunks back to back and, when the
+    next one is not there yet, waits for it and goes on from there."""
+    waits: list[float] = []
     if not chunk_times:
-        return 0
+        return waits
     start = chunk_times[0]
     played = 0.0
-    late = 0
     for arrived, seconds in zip(chunk_times, chunk_seconds, strict=True):
         if arrived > start + played + 1e-3:
-            late += 1
+            waits.append(arrived - (start + played))
             start = arrived - played  # the player waited; it resumes from here
         played += seconds
-    return late
+    return waits
 
 
 def fragments(text: str, size: int) -> list[str]:
@@ -84,28 +93,41 @@ async def stream_reply(
     fragment_chars: int = 7,
     fragment_delay: float = 0.0,
     context: dict | None = None,
+    text_format: str | None = None,
     timeout: float = 300.0,
 ) -> Reply:
     """Stream `text` as Home Assistant does and collect the reply until synthesize-stopped."""
     synth_voice = tts.SynthesizeVoice(name=voice) if voice else None
+    start = tts.SynthesizeStart(voice=synth_voice, context=context, text_format=text_format)
 
     async def send(client: AsyncTcpClient) -> None:
-        await client.write_event(tts.SynthesizeStart(voice=synth_voice, context=context).event())
+        await client.write_event(start.event())
         for index, piece in enumerate(fragments(text, fragment_chars)):
             if index and fragment_delay:
                 await asyncio.sleep(fragment_delay)  # the next fragment is still being written
             await client.write_event(tts.SynthesizeChunk(text=piece).event())
-        await client.write_event(tts.Synthesize(text=text, voice=synth_voice).event())
+        copy = tts.Synthesize(text=text, voice=synth_voice, text_format=text_format)
+        await client.write_event(copy.event())
         await client.write_event(tts.SynthesizeStop().event())
 
     return await _exchange(host, port, send, tts.SynthesizeStopped.is_type, timeout)
 
 
 async def synthesize_reply(
-    host: str, port: int, text: str, *, voice: str | None = None, timeout: float = 300.0
+    host: str,
+    port: int,
+    text: str,
+    *,
+    voice: str | None = None,
+    text_format: str | None = None,
+    timeout: float = 300.0,
 ) -> Reply:
     """One `synthesize` request, read until audio-stop (Home Assistant's non-streaming path)."""
-    synthesize = tts.Synthesize(text=text, voice=tts.SynthesizeVoice(name=voice) if voice else None)
+    synthesize = tts.Synthesize(
+        text=text,
+        voice=tts.SynthesizeVoice(name=voice) if voice else None,
+        text_format=text_format,
+    )
 
     async def send(client: AsyncTcpClient) -> None:
         await client.write_event(synthesize.event())

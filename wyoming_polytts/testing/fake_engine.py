@@ -20,6 +20,10 @@ class FakeEngine(Engine):
 
     name: str = "kokoro"
     concurrency: int = 1
+    chars_per_second: float = 1 / SECONDS_PER_CHAR
+    streams: bool = True
+    """Its segments come in several blocks; False makes replies cut segments to be in time,
+    as for Kokoro."""
     voice_names: tuple[str, ...] = ("af_heart", "bf_emma")
     fail_on: str | None = None
     blocks_per_segment: int = 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -29,6 +30,10 @@ class FakeHomeAssistant:
     connections: int = 0
     commands: list[str] = field(default_factory=list)
     url: str = ""
+    now: datetime = datetime(2026, 11, 26, 10, 0, 30, tzinfo=UTC)
+    """Its clock: state changes are stamped with it."""
+    changed: dict[str, str] = field(default_factory=dict)
+    """entity_id -> when its state last changed"""
     _sockets: list[tuple[web.WebSocketResponse, int]] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
@@ -55,7 +60,12 @@ class FakeHomeAssistant:
             result: Any = None
         elif kind == "get_states":
             result = [
-                {"entity_id": entity, "state": state, "attributes": {}}
+                {
+                    "entity_id": entity,
+                    "state": state,
+                    "attributes": {},
+                    "last_changed": self.changed.get(entity, "2026-11-26T09:00:00+00:00"),
+                }
                 for entity, state in self.states.items()
             ]
         elif kind == "config/entity_registry/get":
@@ -83,10 +93,16 @@ class FakeHomeAssistant:
             return
         await socket.send_json({"id": ident, "type": "result", "success": True, "result": result})
 
+    def tick(self) -> str:
+        """Home Assistant's clock, one second on at every change (its ISO form)."""
+        self.now += timedelta(seconds=1)
+        return self.now.isoformat()
+
     async def set_state(self, entity_id: str, state: str) -> None:
         """Change a state and send state_changed to the subscribers."""
         old = self.states.get(entity_id)
         self.states[entity_id] = state
+        changed = self.changed[entity_id] = self.tick()
         for socket, ident in list(self._sockets):
             if socket.closed:
                 continue
@@ -99,18 +115,36 @@ class FakeHomeAssistant:
                         "data": {
                             "entity_id": entity_id,
                             "old_state": {"entity_id": entity_id, "state": old},
-                            "new_state": {"entity_id": entity_id, "state": state},
+                            "new_state": {
+                                "entity_id": entity_id,
+                                "state": state,
+                                "last_changed": changed,
+                            },
                         },
                         "origin": "LOCAL",
-                        "time_fired": "2026-11-26T01:37:24.265429+00:00",
+                        "time_fired": changed,
                     },
                 }
             )
 
+    async def send_raw(self, message: object) -> None:
+        """Anything at all, to every subscriber (what a future or broken Home Assistant might)."""
+        for socket, _ident in self._sockets:
+            await socket.send_json(message)
+
     def add_run(
-        self, run_id: str, stamp: str, device_id: str, question: str, conversation: str
+        self,
+        run_id: str,
+        stamp: str,
+        device_id: str,
+        question: str,
+        conversation: str,
+        *,
+        ended: bool = False,
     ) -> None:
-        """A pipeline run as pipeline_debug/get returns its events."""
+        """A pipeline run as pipeline_debug/get returns its events; one that `ended` has its
+        run-end event."""
+        end = [{"type": "run-end", "data": None, "timestamp": stamp}] if ended else []
         self.runs.append(
             (
                 stamp,
@@ -127,6 +161,7 @@ class FakeHomeAssistant:
                             "device_id": device_id,
                         },
                     },
+                    *end,
                 ],
             )
         )

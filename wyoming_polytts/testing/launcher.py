@@ -67,6 +67,17 @@ def start_server(log_dir: Path, *args: str, timeout: float = 180.0) -> ServerPro
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    try:
+        _wait_until_it_answers(process, port, log, timeout)
+    except BaseException:
+        process.kill()  # never leave a server running for nobody
+        raise
+    return ServerProcess("127.0.0.1", port, process, log)
+
+
+def _wait_until_it_answers(
+    process: subprocess.Popen[bytes], port: int, log: Path, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
@@ -75,8 +86,7 @@ def start_server(log_dir: Path, *args: str, timeout: float = 180.0) -> ServerPro
             asyncio.run(describe("127.0.0.1", port, timeout=2))
         except OSError:
             if time.monotonic() > deadline:
-                process.kill()
                 raise
             time.sleep(0.2)
         else:
-            return ServerProcess("127.0.0.1", port, process, log)
+            return

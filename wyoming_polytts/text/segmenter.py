@@ -26,6 +26,7 @@ DECIDING_CHARS = 8
 _UNDECIDED_STARTS = ("<", "[")
 """Html blocks and link definitions: only the whole line tells."""
 _RULE_CHARS = frozenset("-=*_ \t")
+_EARLY_MARK = re.compile(r"[.!?…,;:](?=\s)")
 _QUOTE = re.compile(r" {0,3}> ?")
 _DELIMITER_ROW = re.compile(r"\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*")
 """The line under a table's header: |---|:--:|"""
@@ -298,8 +299,11 @@ def _content(line: str, quoted: bool) -> str | None:
 
 
 def _decided(line: str) -> bool:
-    """Whether the start of a line still arriving settles which block it belongs to."""
+    """Whether the start of a line still arriving settles which block it belongs to: a line
+    that starts with a word and has a sentence or clause mark is text ("Sure! ")."""
     start = line.lstrip()
+    if start[:1].isalpha() and _EARLY_MARK.search(start):
+        return True
     if len(start.replace(" ", "")) < DECIDING_CHARS or start.startswith(_UNDECIDED_STARTS):
         return False
     return not is_pipe_row(start) and not set(start) <= _RULE_CHARS

@@ -12,6 +12,8 @@ from .segment import Pause
 class Pauses:
     """Seconds of silence after each kind of segment."""
 
+    phrase: float = bounded(0.05, 0.0, 3.0)
+    """Where a long sentence was cut so that it is ready in time (at a conjunction, say)."""
     clause: float = bounded(0.15, 0.0, 3.0)
     sentence: float = bounded(0.3, 0.0, 3.0)
     item: float = bounded(0.35, 0.0, 3.0)
@@ -37,6 +39,8 @@ class TextSettings:
     """Said in place of a code block when code_blocks is announce."""
     urls: str = choice("domain", "domain", "skip")
     pauses: Pauses = field(default_factory=Pauses)
+    detect_ssml: bool = False
+    """Read a reply that names no text_format but opens with <speak> as SSML."""
     lexicon: dict[str, str] = field(default_factory=dict)
     """Whole words to replace before speaking, e.g. {"Nguyen": "Win"}. A word in lower case
     matches any case (the replacement takes its capital); one with capitals ("HA") only itself."""

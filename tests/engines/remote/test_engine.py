@@ -178,3 +178,23 @@ async def test_an_error_event_from_the_remote_is_a_failure(serve) -> None:
                 await asyncio.to_thread(list, gpu.synthesize(request, threading.Event()))
         finally:
             gpu.close()
+
+
+async def test_a_remote_frame_over_the_limit_fails_the_segment_not_the_server(serve) -> None:
+    """A remote is held to the same frame limits as a client: no unbounded buffering."""
+
+    async def oversized(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await async_read_event(reader)
+        writer.write(b'{"type": "audio-chunk", "payload_length": 999999999}\n')
+        await writer.drain()
+        await reader.read()
+
+    server = await asyncio.start_server(oversized, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    remote = remote_engine(port, voices=("csm_0",), max_frame_bytes=1 << 20)
+    try:
+        request = SynthesisRequest("Hello.", "gpu.csm_0")
+        with pytest.raises(RemoteFailed, match="broken frame: payload_length 999999999"):
+            await asyncio.to_thread(list, remote.synthesize(request, threading.Event()))
+    finally:
+        server.close()

@@ -69,6 +69,7 @@ class CsmEngine(Engine):
 
     name = "csm"
     cacheable = False
+    streams = True
     """The same text sounds different after different turns."""
     credit = Credit("Sesame (CSM-1B)", "https://huggingface.co/sesame/csm-1b")
     segments_in_order = True
@@ -84,6 +85,7 @@ class CsmEngine(Engine):
         # A worker per slot: its thread mostly waits for frames, and one reply more than
         # the slots would only wait in the frame loop instead of the scheduler's queue
         self.concurrency = settings.max_batch
+        self.device = settings.device
         self._settings = settings
         self._data_dirs = tuple(data_dirs)
         self._components = components or self._load_pretrained
@@ -142,6 +144,7 @@ class CsmEngine(Engine):
             runtime.close()
             raise
         self._runtime = runtime
+        self.device = str(model.device)
         _LOGGER.info("CSM ready on %s in %.1f s", model.device, time.monotonic() - started)
 
     def _load_pretrained(self) -> tuple[Any, Any]:

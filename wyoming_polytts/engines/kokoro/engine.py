@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..base import Audio, Credit, Engine, EngineVoice, SynthesisRequest
+from ..base import Audio, Engine, EngineVoice, SynthesisRequest
 from ..errors import EngineUnavailable, SynthesisCancelled
 from .files import KokoroFiles
+from .own_voices import OwnVoice
 from .pins import VOICE_SHA256
 from .settings import KokoroSettings
+from .voices import KokoroVoices
 
 if TYPE_CHECKING:
     from kokoro_onnx import Kokoro
@@ -23,40 +24,10 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class KokoroLanguage:
-    code: str
-    """What Info advertises and the text pipeline reads (Home Assistant's style)."""
-    espeak: str
-    """What espeak-ng phonemizes with."""
-    label: str
-
-
-VOICE_PREFIXES = {
-    "a": KokoroLanguage("en-US", "en-us", "American English"),
-    "b": KokoroLanguage("en-GB", "en-gb", "British English"),
-    "e": KokoroLanguage("es", "es", "Spanish"),
-    "f": KokoroLanguage("fr", "fr-fr", "French"),
-    "h": KokoroLanguage("hi", "hi", "Hindi"),
-    "i": KokoroLanguage("it", "it", "Italian"),
-    "j": KokoroLanguage("ja", "ja", "Japanese"),
-    "p": KokoroLanguage("pt-BR", "pt-br", "Brazilian Portuguese"),
-    "z": KokoroLanguage("zh-CN", "cmn", "Mandarin Chinese"),
-}
-"""Kokoro voice names start with a language letter and a gender letter (af_heart, bm_george)."""
-
 VOICE_NAMES = tuple(VOICE_SHA256)
 """The voices of the pinned voices file."""
 WARM_UP_TEXT = "Ready."
 _NOTHING_TO_SAY = ("Nothing to synthesize", "No phonemes")
-
-
-def voice_language(voice: str) -> KokoroLanguage:
-    """The language a Kokoro voice speaks, from its name's first letter."""
-    try:
-        return VOICE_PREFIXES[voice[0]]
-    except (IndexError, KeyError) as err:
-        raise ValueError(f"not a Kokoro voice name: {voice!r}") from err
 
 
 class KokoroEngine(Engine):
@@ -64,34 +35,31 @@ class KokoroEngine(Engine):
 
     name = "kokoro"
     chars_per_second = 14.0
-    credit = Credit("hexgrad (Kokoro-82M)", "https://huggingface.co/hexgrad/Kokoro-82M")
 
     def __init__(
         self,
         settings: KokoroSettings,
         locate_files: Callable[[threading.Event], KokoroFiles],
         voice_names: tuple[str, ...] = VOICE_NAMES,
+        own_voices: Mapping[str, OwnVoice] | None = None,
     ) -> None:
         """`locate_files` finds (or fetches) the model and voices; it runs in `load`, and
-        stops fetching when the event it is given is set (`close`)."""
+        stops fetching when the event it is given is set (`close`). `own_voices`: voices from
+        files of your own. Raises ConfigError for a bad named blend."""
         self.concurrency = settings.workers
         self._settings = settings
-        self._voices = tuple(
-            EngineVoice(
-                name=name,
-                languages=(voice_language(name).code,),
-                description=f"Kokoro {name} ({voice_language(name).label})",
-                engine=self.name,
-                credit=self.credit,
-            )
-            for name in voice_names
-        )
+        self._voices = KokoroVoices(self.name, voice_names, own_voices or {}, settings.blends)
         self._locate_files = locate_files
         self._closing = threading.Event()
         self._idle: queue.Queue[Kokoro] = queue.Queue()
 
     def voices(self) -> tuple[EngineVoice, ...]:
-        return self._voices
+        return self._voices.listed
+
+    def find_voice(self, name: str) -> EngineVoice | None:
+        """A listed voice, or a blend such as af_bella(2)+af_sky; raises BadVoice for a
+        blend that is not one."""
+        return self._voices.find(name)
 
     def load(self) -> None:
         try:
@@ -106,6 +74,7 @@ class KokoroEngine(Engine):
             self._settings.workers,
             self._settings.threads_per_worker,
         )
+        self._voices.open(files.voices)
         _register_shared_arena(onnxruntime)
         for _ in range(self._settings.workers):
             options = onnxruntime.SessionOptions()
@@ -118,18 +87,19 @@ class KokoroEngine(Engine):
             )
             kokoro = Kokoro.from_session(session, str(files.voices))
             # The first run of a session allocates its buffers; pay for it before a user waits
-            kokoro.create(WARM_UP_TEXT, voice=self._voices[0].name, lang="en-us")
+            kokoro.create(WARM_UP_TEXT, voice=self._voices.listed[0].name, lang="en-us")
             self._idle.put(kokoro)
         _LOGGER.info("Kokoro ready")
 
     def synthesize(self, request: SynthesisRequest, cancel: threading.Event) -> Iterator[Audio]:
-        language = voice_language(request.voice)
+        language = self._voices.language(request.voice, request.language)
+        style = self._voices.style(request.voice)
         kokoro = self._idle.get()
         try:
             if cancel.is_set():
                 raise SynthesisCancelled
             audio, _rate = kokoro.create(
-                request.text, voice=request.voice, speed=request.speed, lang=language.espeak
+                request.text, voice=style, speed=request.speed, lang=language.espeak
             )
         except ValueError as err:
             # Text such as "..." or a lone symbol has no phonemes: that is silence, not a failure
@@ -144,6 +114,7 @@ class KokoroEngine(Engine):
     def close(self) -> None:
         """Stop a fetch in progress (the server is stopping)."""
         self._closing.set()
+        self._voices.close()
 
 
 def _register_shared_arena(onnxruntime: Any) -> None:

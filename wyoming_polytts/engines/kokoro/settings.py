@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ...schema import bounded
 from .pins import UPSTREAM_URL
@@ -19,3 +20,5 @@ class KokoroSettings:
     release_url: str = UPSTREAM_URL
     """Where kokoro-onnx's release files are fetched from (a mirror, say); the package
     registries are tried when it cannot be reached."""
+    blends: Mapping[str, str] = field(default_factory=dict)
+    """Named voice blends listed as voices of their own, e.g. {"warm": "af_heart(2)+bf_emma"}."""

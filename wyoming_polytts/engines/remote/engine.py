@@ -45,6 +45,7 @@ class WyomingRemoteEngine(Engine):
     def __init__(self, name: str, settings: RemoteSettings) -> None:
         self.name = name
         self.concurrency = settings.workers
+        self.device = settings.uri
         # A remote CSM sounds different after different turns: never reuse its audio
         self.cacheable = not settings.conversational
         address = tcp_address(settings.uri)

@@ -1,0 +1,122 @@
+"""Segments sized to the audio in hand, on the engine's learnt costs and a clock the test holds."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from wyoming_polytts.config import Config
+from wyoming_polytts.engines.base import SynthesisRequest
+from wyoming_polytts.reply.pace import MARGIN, Cost, CostModel, Pacer
+from wyoming_polytts.reply.scheduler import Scheduler
+from wyoming_polytts.testing.client import synthesize_reply
+from wyoming_polytts.testing.fake_engine import loaded_fake
+from wyoming_polytts.testing.waiting import wait_for
+
+REPLY = (
+    "Sure! I've turned on the kitchen lights and set them to forty percent brightness, "
+    "and the living room is at twenty one degrees."
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_costs_are_fitted_to_the_segments_spoken() -> None:
+    model = CostModel()
+    for chars, seconds in [(10, 0.3), (50, 0.7), (100, 1.2), (30, 0.5)]:
+        model.record("en-US", chars, seconds)
+    cost = model.cost("en-US")
+    assert cost.fixed == pytest.approx(0.2, abs=0.01)
+    assert cost.per_char == pytest.approx(0.01, abs=0.001)
+    assert cost.chars_within(0.5) == pytest.approx(30, abs=1)
+    # Another language borrows this engine's costs until it has its own
+    assert model.cost("fr") == cost
+
+
+def test_costs_of_one_length_only_keep_a_fixed_part_and_never_go_negative() -> None:
+    model = CostModel(prior=Cost(fixed=0.2, per_char=0.03))
+    model.record("en-US", 40, 0.6)
+    assert model.cost("en-US") == Cost(0.2, pytest.approx(0.01))
+    faster = CostModel()
+    faster.record("en-US", 10, 0.5)
+    faster.record("en-US", 100, 0.4)  # noise: longer was quicker
+    assert faster.cost("en-US").per_char > 0 and faster.cost("en-US").fixed >= 0
+
+
+def test_the_second_segment_has_until_the_first_one_has_played() -> None:
+    clock = Clock()
+    pacer = Pacer(clock)
+    assert pacer.budget(wait=0.0) is None  # the first goes at once, whole
+    pacer.submitted(cost=0.25, wait=0.0, seconds=0.66 + 0.3)  # "Sure!" and its pause
+    assert pacer.deadline() == pytest.approx(100.25 + 0.96)
+    assert pacer.budget(wait=0.0) == pytest.approx(0.96 - MARGIN)
+    clock.now = 100.2
+    pacer.first_audio()  # it was heard a little earlier than expected
+    assert pacer.deadline() == pytest.approx(100.2 + 0.96)
+    # Work of other rooms that goes first leaves less time
+    assert pacer.budget(wait=0.5) == pytest.approx(100.2 + 0.96 - (100.2 + 0.5) - MARGIN)
+
+
+async def test_queued_work_that_goes_first_delays_a_later_segment() -> None:
+    clock = Clock()
+    engine = loaded_fake()
+    scheduler = Scheduler(engine, workers=2, max_replies=8, clock=clock)
+    scheduler.costs.record("en-US", 10, 0.3)
+    scheduler.costs.record("en-US", 110, 1.3)  # 0.2 s + 0.01 s a character
+    ticket = scheduler.open_reply()
+    for deadline in (101.0, 105.0, 109.0):
+        ticket.submit(SynthesisRequest("x" * 100, "af_heart"), deadline=deadline, language="en-US")
+    # The first segment goes before everything; the one due at 105 before one due at 106
+    assert scheduler.wait_for_worker(106.0) == pytest.approx((1.2 + 1.2) / 2)
+    assert scheduler.wait_for_worker(200.0) == pytest.approx((1.2 * 3) / 2)
+    ticket.close(cancel=True)
+    assert scheduler.wait_for_worker(200.0) == 0.0
+
+
+async def test_a_long_sentence_after_a_short_first_one_is_cut_to_be_ready_in_time(serve) -> None:
+    """On a slow engine the long sentence would leave the listener in silence after "Sure!":
+    its first phrase goes alone, and the pieces grow as audio builds up."""
+    engine = loaded_fake(streams=False)
+    engine.gate.clear()  # nothing finishes while the reply is planned: its costs stay put
+    async with serve([engine]) as server:
+        costs = server.service.backends["kokoro"].scheduler.costs
+        costs.record("en-US", 10, 0.1)
+        costs.record("en-US", 100, 0.55)  # 0.05 s + 0.005 s a character
+        pending = asyncio.create_task(synthesize_reply(server.host, server.port, REPLY))
+        await wait_for(lambda: len(engine.requests) == 1)
+        engine.gate.set()
+        reply = await pending
+    # "Sure!" plays 0.05 s, then its 0.3 s pause: the next piece has 0.2 s (30 characters)
+    # once the margin is kept; each piece played gives the next one more time
+    assert reply.error is None
+    assert [request.text for request in engine.requests] == [
+        "Sure!",
+        "I've turned on the kitchen lights",
+        "and set them to forty percent brightness,",
+        "and the living room is at twenty one degrees.",
+    ]
+
+
+async def test_an_engine_fast_enough_speaks_whole_sentences(serve) -> None:
+    engine = loaded_fake(streams=False)
+    engine.gate.clear()
+    async with serve([engine], Config()) as server:
+        costs = server.service.backends["kokoro"].scheduler.costs
+        costs.record("en-US", 10, 0.001)
+        costs.record("en-US", 100, 0.01)
+        pending = asyncio.create_task(synthesize_reply(server.host, server.port, REPLY))
+        await wait_for(lambda: len(engine.requests) == 1)
+        engine.gate.set()
+        await pending
+    assert [request.text for request in engine.requests] == [
+        "Sure!",
+        "I've turned on the kitchen lights and set them to forty percent brightness, "
+        "and the living room is at twenty one degrees.",
+    ]

@@ -1,0 +1,129 @@
+"""How long an engine takes to speak a segment: learnt from the segments it spoke.
+
+Kokoro speaks a segment in one block, after a fixed start-up cost and a cost per character,
+and both differ fivefold between machines (AVX-512 VNNI or not). A reply sizes its next
+segment so that it is ready before the listener runs out of audio: it needs these costs
+for this machine, this engine and this language, fitted to the latest segments spoken.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+WINDOW = 32
+"""Latest segments per language that the costs are fitted to."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    fixed: float
+    """Seconds a segment costs whatever its length."""
+    per_char: float
+    """Seconds each character adds."""
+
+    def seconds(self, chars: int) -> float:
+        return self.fixed + self.per_char * chars
+
+    def chars_within(self, seconds: float) -> int:
+        """The longest segment that is spoken within `seconds` (0 when none is)."""
+        return max(0, int((seconds - self.fixed) / self.per_char))
+
+
+PRIOR = Cost(fixed=0.2, per_char=0.03)
+"""Before anything is measured: a slow machine's Kokoro (about real time at 14 characters
+a second); the first measurements replace it."""
+
+
+class CostModel:
+    """The costs of one engine per language; thread-safe (workers record, replies read)."""
+
+    def __init__(self, prior: Cost = PRIOR) -> None:
+        self._prior = prior
+        self._samples: dict[str, deque[tuple[int, float]]] = {}
+        self._fitted: dict[str, Cost] = {}
+        self._lock = threading.Lock()
+
+    def record(self, language: str, chars: int, seconds: float) -> None:
+        """A segment of `chars` characters took `seconds` to speak."""
+        if chars <= 0 or seconds <= 0:
+            return
+        with self._lock:
+            samples = self._samples.setdefault(language, deque(maxlen=WINDOW))
+            samples.append((chars, seconds))
+            self._fitted[language] = _fit(samples, self._prior)
+
+    def cost(self, language: str) -> Cost:
+        with self._lock:
+            return self._fitted.get(language) or self._any() or self._prior
+
+    def _any(self) -> Cost | None:
+        """Another language's costs: the same engine on the same machine is closer than a guess."""
+        return next(iter(self._fitted.values()), None)
+
+
+def _fit(samples: deque[tuple[int, float]], prior: Cost) -> Cost:
+    """Least squares over (characters, seconds); with one length only, the prior's fixed cost
+    and the rest per character. Costs never go negative."""
+    count = len(samples)
+    mean_chars = sum(chars for chars, _ in samples) / count
+    mean_seconds = sum(seconds for _, seconds in samples) / count
+    spread = sum((chars - mean_chars) ** 2 for chars, _ in samples)
+    if spread < 1.0:
+        fixed = min(prior.fixed, mean_seconds / 2)
+        return Cost(fixed, max((mean_seconds - fixed) / mean_chars, 1e-4))
+    slope = (
+        sum((chars - mean_chars) * (seconds - mean_seconds) for chars, seconds in samples) / spread
+    )
+    per_char = max(slope, 1e-4)
+    fixed = max(mean_seconds - per_char * mean_chars, 0.0)
+    return Cost(fixed, per_char)
+
+
+MARGIN = 0.15
+"""Seconds a segment should be ready before the listener needs it."""
+
+
+@dataclass
+class Pacer:
+    """One reply's timeline: when its next segment is needed, and how much time there is to
+    synthesize it. Segments are needed back to back from the moment the first audio left;
+    before that, from when the first segment is expected to be ready."""
+
+    clock: Callable[[], float]
+    timeline: float = 0.0
+    """Seconds of audio (and pauses) of the segments submitted so far."""
+    ready_at: float | None = None
+    """When the last segment submitted is expected to be ready."""
+    first_ready_at: float | None = None
+    first_audio_at: float | None = None
+
+    def deadline(self) -> float:
+        """When the listener will need the next segment."""
+        start = self.first_audio_at or self.first_ready_at or self.clock()
+        return start + self.timeline
+
+    def budget(self, wait: float) -> float | None:
+        """Seconds the next segment may take to synthesize and be in time, given `wait`
+        seconds before a worker takes it; None before the first segment (it goes at once)."""
+        if self.ready_at is None:
+            return None
+        return self.deadline() - self._start(wait) - MARGIN
+
+    def submitted(self, cost: float, wait: float, seconds: float) -> None:
+        """A segment of `seconds` (pause included) that costs `cost` seconds was submitted."""
+        self.ready_at = self._start(wait) + cost
+        if self.first_ready_at is None:
+            self.first_ready_at = self.ready_at
+        self.timeline += seconds
+
+    def first_audio(self) -> None:
+        if self.first_audio_at is None:
+            self.first_audio_at = self.clock()
+
+    def _start(self, wait: float) -> float:
+        """When a segment submitted now starts: after this reply's previous one and after the
+        work that goes before it."""
+        return max(self.ready_at or 0.0, self.clock() + wait)

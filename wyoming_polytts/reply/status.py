@@ -1,0 +1,128 @@
+"""A read-only picture of the server: engines, phrase cache, satellites and recent activity.
+
+Built on demand from the parts that know (backends, circuit breakers, history store, the
+reply recorder); it holds numbers and names only, never what was said.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from .. import __version__
+from ..satellites.history import HistoryStore
+from ..satellites.settings import SatelliteProfile
+from .backend import Backend
+from .circuit import HealthBoard
+from .router import EngineStatus
+from .stats import Activity
+
+
+@dataclass(frozen=True)
+class EngineReport:
+    name: str
+    state: str
+    """ready, loading, failed or open (its circuit is open)."""
+    device: str
+    load_seconds: float | None
+    workers: int
+    circuit: str
+    """closed, open or half-open."""
+    queued_segments: int
+    voices: int
+
+
+@dataclass(frozen=True)
+class CacheReport:
+    hits: int
+    misses: int
+    size_bytes: int
+    max_bytes: int
+
+    @property
+    def hit_rate(self) -> float | None:
+        lookups = self.hits + self.misses
+        return self.hits / lookups if lookups else None
+
+
+@dataclass(frozen=True)
+class SatelliteReport:
+    """A context key: a satellite profile, a satellite Home Assistant named, or `default`."""
+
+    key: str
+    profile: SatelliteProfile | None
+    turns: int
+    history_bytes: int
+    idle_seconds: float | None
+    """Since its last reply; None when it has no history (or it expired)."""
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    version: str
+    engines: tuple[EngineReport, ...]
+    cache: CacheReport | None
+    """None when the phrase cache is off."""
+    satellites: tuple[SatelliteReport, ...]
+    """The profiles first (in configuration order), then the other keys with history."""
+    activity: Activity
+
+
+def server_status(
+    *,
+    backends: Iterable[Backend],
+    states: Mapping[str, EngineStatus],
+    health: HealthBoard,
+    history: HistoryStore,
+    profiles: Mapping[str, SatelliteProfile],
+    activity: Activity,
+) -> ServerStatus:
+    backends = tuple(backends)
+    engines = tuple(
+        EngineReport(
+            name=backend.engine.name,
+            state=states[backend.engine.name].state.value,
+            device=backend.engine.device,
+            load_seconds=backend.load_seconds,
+            workers=backend.engine.concurrency,
+            circuit=health[backend.engine.name].state.value,
+            queued_segments=backend.scheduler.pending,
+            voices=len(backend.engine.voices()),
+        )
+        for backend in backends
+    )
+    caches = {id(cache): cache for b in backends if (cache := b.scheduler.cache) is not None}
+    cache = next(iter(caches.values()), None)
+    return ServerStatus(
+        version=__version__,
+        engines=engines,
+        cache=(
+            CacheReport(cache.hits, cache.misses, cache.size_bytes, cache.max_bytes)
+            if cache is not None
+            else None
+        ),
+        satellites=_satellites(history, profiles),
+        activity=activity,
+    )
+
+
+def _satellites(
+    history: HistoryStore, profiles: Mapping[str, SatelliteProfile]
+) -> tuple[SatelliteReport, ...]:
+    live = history.live()
+    now = time.time()  # the history store's clock
+    keys = [*profiles, *(key for key in reversed(live) if key not in profiles)]
+    reports = []
+    for key in keys:
+        turns = tuple(live[key].turns) if key in live else ()
+        reports.append(
+            SatelliteReport(
+                key=key,
+                profile=profiles.get(key),
+                turns=len(turns),
+                history_bytes=sum(turn.nbytes for turn in turns),
+                idle_seconds=now - live[key].last_active if key in live else None,
+            )
+        )
+    return tuple(reports)

@@ -1,0 +1,72 @@
+"""The web application: page, status, voices, metrics and preview on one TtsService."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from ..reply.service import TtsService
+from .guard import CLIENTS, guard, protect
+from .metrics import metrics_registry
+from .preview import NO_STORE, speak
+from .settings import Network
+from .status import status_json, voices_json
+
+STATIC = Path(__file__).parent / "static"
+SERVICE = web.AppKey("service", TtsService)
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+PAGE = web.AppKey("page", str)
+INGRESS_PATH = re.compile(r"/[A-Za-z0-9_./-]*")
+"""What X-Ingress-Path may be (Home Assistant sends /api/hassio_ingress/<token>)."""
+
+
+def build_app(service: TtsService, clients: tuple[Network, ...] = ()) -> web.Application:
+    """`clients`: the networks that may connect (empty: any)."""
+    app = web.Application(middlewares=[guard])
+    app.on_response_prepare.append(protect)
+    app[SERVICE] = service
+    app[CLIENTS] = clients
+    app[REGISTRY] = metrics_registry(service)
+    app[PAGE] = (STATIC / "index.html").read_text(encoding="utf-8")
+    app.router.add_get("/", page)
+    app.router.add_get("/api/status", status)
+    app.router.add_get("/api/voices", voices)
+    app.router.add_get("/api/speak", preview, allow_head=False)  # HEAD must not synthesize
+    app.router.add_get("/metrics", metrics)
+    app.router.add_static("/static/", STATIC)
+    return app
+
+
+async def page(request: web.Request) -> web.Response:
+    """The page; under Home Assistant's ingress its links resolve below the ingress path."""
+    ingress = request.headers.get("X-Ingress-Path", "")
+    base = f"{ingress.rstrip('/')}/" if INGRESS_PATH.fullmatch(ingress) else "./"
+    return web.Response(
+        text=request.app[PAGE].replace('<base href="./">', f'<base href="{base}">'),
+        content_type="text/html",
+        headers=NO_STORE,
+    )
+
+
+async def status(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    body = status_json(service.status(), service.config.server.max_text_chars)
+    return web.json_response(body, headers=NO_STORE)
+
+
+async def voices(request: web.Request) -> web.Response:
+    service = request.app[SERVICE]
+    body = voices_json(service.listed_voices(), service.config.satellites)
+    return web.json_response(body, headers=NO_STORE)
+
+
+async def preview(request: web.Request) -> web.StreamResponse:
+    return await speak(request.app[SERVICE], request)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
