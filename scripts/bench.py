@@ -27,6 +27,7 @@ from wyoming_polytts.engines.kokoro.files import find_kokoro
 from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.client import Reply, stream_reply
 from wyoming_polytts.testing.launcher import ServerProcess, free_port, start_server
+from wyoming_polytts.testing.replay import LLM_CHARS_PER_SECOND, percentile, stream_replies
 from wyoming_polytts.text import TextSettings, split_text
 from wyoming_polytts.text.english import normalize_english
 
@@ -61,11 +62,6 @@ class Row:
     @property
     def rtf(self) -> float:
         return self.total / self.audio if self.audio else float("nan")
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def spoken_text() -> list[str]:
@@ -129,28 +125,12 @@ def _raw_texts() -> dict[str, str]:
     return {"first": first_sentence, "whole": " ".join(segments)}
 
 
-LLM_CHARS_PER_SECOND = 200.0
-"""How fast the reply's text arrives: a fast LLM writes about 50 tokens a second."""
-
-
-async def _replies(server: ServerProcess, clients: int, text: str, chunk: int) -> list[Reply]:
-    delay = chunk / LLM_CHARS_PER_SECOND
-    return list(
-        await asyncio.gather(
-            *(
-                stream_reply(
-                    server.host, server.port, text, fragment_chars=chunk, fragment_delay=delay
-                )
-                for _ in range(clients)
-            )
-        )
-    )
-
-
 def measure(
     setup: str, server: ServerProcess, clients: int, text: str = LLM_REPLY, chunk: int = 7
 ) -> Row:
-    replies = asyncio.run(_replies(server, clients, text, chunk))
+    replies = asyncio.run(
+        stream_replies(server.host, server.port, text, clients, fragment_chars=chunk)
+    )
     for reply in replies:
         if reply.error is not None:
             raise RuntimeError(f"{setup}: {reply.error.text}")

@@ -86,6 +86,47 @@ def test_job_queue_orders_later_segments_by_deadline() -> None:
         loop.close()
 
 
+def test_a_job_that_follows_another_waits_until_that_one_finished_or_was_cancelled() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        queue = JobQueue()
+        one = Job(request("one"), first=True, deadline=0.0, loop=loop)
+        two = Job(request("two"), first=False, deadline=1.0, loop=loop, after=one)
+        three = Job(request("three"), first=False, deadline=2.0, loop=loop, after=two)
+        other = Job(request("other"), first=False, deadline=9.0, loop=loop)
+        for job in (three, two, one, other):
+            queue.push(job)
+        assert [queue.pop(), queue.pop(), queue.pop()] == [one, other, None]
+        assert len(queue) == 2  # two and three wait, in the queue
+        one.finish()
+        assert queue.pop() is two
+        assert queue.pop() is None
+        two.cancel()
+        assert queue.pop() is three
+    finally:
+        loop.close()
+
+
+async def test_an_engine_that_speaks_in_order_gets_a_replys_segments_one_by_one() -> None:
+    """Other replies go on meanwhile; a finished segment wakes a worker for the next."""
+    engine = loaded_fake()
+    engine.segments_in_order = True
+    engine.gate.clear()
+    scheduler = Scheduler(engine, workers=3, max_replies=4)
+    scheduler.start()
+    reply = scheduler.open_reply()
+    jobs = [reply.submit(request(text), deadline=index) for index, text in enumerate("abc")]
+    other = scheduler.open_reply().submit(request("other"), deadline=0.0)
+    await wait_for(lambda: len(engine.requests) == 2)
+    assert {r.text for r in engine.requests} == {"a", "other"}
+    assert scheduler.pending == 2
+    engine.gate.set()
+    for job in (*jobs, other):
+        await drain(job)
+    scheduler.stop()
+    assert [r.text for r in engine.requests if r.text != "other"] == ["a", "b", "c"]
+
+
 async def test_cancelled_reply_is_never_synthesized() -> None:
     engine = loaded_fake()
     never = [("never", 0.0), ("never either", 1.0)]

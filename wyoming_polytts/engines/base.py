@@ -89,6 +89,9 @@ class Engine(ABC):
     """Same request, same audio: results may be reused from the phrase cache."""
     chars_per_second: float = 14.0
     """About how fast its voices speak at speed 1: tells when a segment will be needed."""
+    segments_in_order: bool = False
+    """It speaks a segment after the reply's earlier ones, read through the conversation:
+    a reply's next segment starts only once the one before it has finished."""
     streams: bool = False
     """Its audio comes out while a segment is synthesized (not in one block at the end): its
     segments need not be cut to be ready in time."""

@@ -37,12 +37,20 @@ class JobQueue:
         heapq.heappush(self._heap, _Entry((*job.urgency, next(self._order)), job))
 
     def pop(self) -> Job | None:
-        """The most urgent job that is not cancelled, or None."""
+        """The most urgent job that is not cancelled and may start, or None."""
+        waiting: list[_Entry] = []
+        found = None
         while self._heap:
-            job = heapq.heappop(self._heap).job
-            if not job.cancelled:
-                return job
-        return None
+            entry = heapq.heappop(self._heap)
+            if entry.job.cancelled:
+                continue
+            if entry.job.may_start:
+                found = entry.job
+                break
+            waiting.append(entry)
+        for entry in waiting:
+            heapq.heappush(self._heap, entry)
+        return found
 
     def __len__(self) -> int:
         return sum(1 for entry in self._heap if not entry.job.cancelled)
@@ -71,10 +79,14 @@ class Job:
         loop: asyncio.AbstractEventLoop,
         language: str = "",
         cost: float = 0.0,
+        after: Job | None = None,
     ) -> None:
+        """`after`: the job that must finish before this one starts (None: any time)."""
         self.request = request
         self.first = first
         self.deadline = deadline
+        self.after = after
+        self._finished = threading.Event()
         self.language = language
         """Of the segment: the engine's costs are learnt per language."""
         self.cost = cost
@@ -103,6 +115,16 @@ class Job:
     def cancel(self) -> None:
         self.cancel_event.set()
 
+    @property
+    def finished(self) -> bool:
+        """The engine is done with it (or the cache answered it)."""
+        return self._finished.is_set()
+
+    @property
+    def may_start(self) -> bool:
+        after = self.after
+        return after is None or after.finished or after.cancelled
+
     def start(self) -> None:
         """A worker begins it (from its thread)."""
         self._call(self.started.set)
@@ -112,11 +134,13 @@ class Job:
         self._call(self._results.put_nowait, item)
 
     def finish(self) -> None:
+        self._finished.set()
         self.deliver(_END)
 
     def answer_from_cache(self, audio: Audio) -> None:
         """The whole segment at once, on the event loop."""
         self.cached = True
+        self._finished.set()
         self.started.set()
         self._results.put_nowait(audio)
         self._results.put_nowait(_END)

@@ -101,11 +101,26 @@ class Scheduler:
         self.full_since = None
 
     def submit(
-        self, request: SynthesisRequest, *, first: bool, deadline: float, language: str = ""
+        self,
+        request: SynthesisRequest,
+        *,
+        first: bool,
+        deadline: float,
+        language: str = "",
+        after: Job | None = None,
     ) -> Job:
+        """Queue a segment; `after`: the job that must finish before it starts."""
         cost = self.costs.cost(language).seconds(len(request.text))
         loop = asyncio.get_running_loop()
-        job = Job(request, first=first, deadline=deadline, loop=loop, language=language, cost=cost)
+        job = Job(
+            request,
+            first=first,
+            deadline=deadline,
+            loop=loop,
+            language=language,
+            cost=cost,
+            after=after,
+        )
         cached = self.cache.get(self._cache_key(request)) if self.cache else None
         if cached is not None:
             job.answer_from_cache(cached)
@@ -163,6 +178,8 @@ class Scheduler:
                 with self._condition:
                     self._running.discard(job)
                 job.finish()
+                with self._condition:
+                    self._condition.notify_all()  # a job waiting for this one may start
 
     def _run(self, job: Job) -> None:
         job.start()
@@ -202,7 +219,11 @@ class ReplyTicket:
 
     def submit(self, request: SynthesisRequest, *, deadline: float, language: str = "") -> Job:
         first = not self._jobs
-        job = self._scheduler.submit(request, first=first, deadline=deadline, language=language)
+        in_order = not first and self._scheduler.engine.segments_in_order
+        after = self._jobs[-1] if in_order else None
+        job = self._scheduler.submit(
+            request, first=first, deadline=deadline, language=language, after=after
+        )
         self._jobs.append(job)
         return job
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from wyoming import tts
@@ -20,7 +20,7 @@ from wyoming.event import Event
 
 from ..server.healthcheck import describe
 
-__all__ = ["Reply", "describe", "fragments", "stream_reply", "synthesize_reply"]
+__all__ = ["Reply", "describe", "fragments", "stalls", "stream_reply", "synthesize_reply"]
 
 
 @dataclass
@@ -58,19 +58,25 @@ class Reply:
         return sum(self.stalls())
 
     def stalls(self) -> list[float]:
-        """Each wait of a player that starts at the first chunk, plays chunks back to back
-        and, when the next one is not there yet, waits for it and goes on from there."""
-        stalls: list[float] = []
-        if not self.chunk_times:
-            return stalls
-        start = self.chunk_times[0]
-        played = 0.0
-        for arrived, seconds in zip(self.chunk_times, self.chunk_seconds, strict=True):
-            if arrived > start + played + 1e-3:
-                stalls.append(arrived - (start + played))
-                start = arrived - played  # the player waited; it resumes from here
-            played += seconds
-        return stalls
+        """Each wait of a player that starts at the first chunk (see `stalls`)."""
+        return stalls(self.chunk_times, self.chunk_seconds)
+
+
+def stalls(chunk_times: Sequence[float], chunk_seconds: Sequence[float]) -> list[float]:
+    """Of chunks arriving at `chunk_times` (seconds) with `chunk_seconds` of audio each: each
+    wait of a player that starts at the first chunk, plays chunks back to back and, when the
+    next one is not there yet, waits for it and goes on from there."""
+    waits: list[float] = []
+    if not chunk_times:
+        return waits
+    start = chunk_times[0]
+    played = 0.0
+    for arrived, seconds in zip(chunk_times, chunk_seconds, strict=True):
+        if arrived > start + played + 1e-3:
+            waits.append(arrived - (start + played))
+            start = arrived - played  # the player waited; it resumes from here
+        played += seconds
+    return waits
 
 
 def fragments(text: str, size: int) -> list[str]:

@@ -33,7 +33,7 @@ SPECIAL_TOKENS = ("<|begin_of_text|>", "<|end_of_text|>", "<|AUDIO|>", "<|audio_
 """CSM's special tokens, with ids 0-3 here."""
 NUM_CODEBOOKS = 8
 CODEBOOK_SIZE = 64
-"""The codec's codebook and CSM's audio vocabulary: the same size, so any code decodes."""
+"""The codec's codebook and (unless asked otherwise) CSM's audio vocabulary."""
 WINDOW = 256
 """Positions in the backbone's window (CSM-1B: 2048), small so that trimming shows."""
 SETTINGS = CsmSettings(device="cpu", first_chunk_frames=2, chunk_frames=3)
@@ -78,11 +78,12 @@ def tiny_codec_config(**overrides: Any) -> MimiConfig:
     return MimiConfig(**(fields | overrides))
 
 
-def tiny_config(window: int = WINDOW) -> CsmConfig:
+def tiny_config(window: int = WINDOW, vocab_size: int = CODEBOOK_SIZE) -> CsmConfig:
+    """`vocab_size` above CODEBOOK_SIZE gives CSM codes the codec lacks, as CSM-1B has."""
     # The backbone and the depth decoder: the same small transformer shape
     shape: dict[str, Any] = {
         "num_codebooks": NUM_CODEBOOKS,
-        "vocab_size": CODEBOOK_SIZE,
+        "vocab_size": vocab_size,
         "hidden_size": 32,
         "intermediate_size": 64,
         "num_attention_heads": 4,
@@ -117,13 +118,33 @@ def randomize_codebooks(codec: torch.nn.Module) -> None:
             module.embed_sum.normal_()
 
 
-def build_tiny_csm(seed: int = 0, window: int = WINDOW) -> tuple[Any, CsmProcessor]:
+def build_tiny_csm(
+    seed: int = 0, window: int = WINDOW, vocab_size: int = CODEBOOK_SIZE
+) -> tuple[Any, CsmProcessor]:
     """(CsmForConditionalGeneration, CsmProcessor), float32 on the CPU; same seed, same model."""
     with torch.random.fork_rng(), torch.no_grad():
         torch.manual_seed(seed)
-        model = CsmForConditionalGeneration(tiny_config(window)).eval()
+        model = CsmForConditionalGeneration(tiny_config(window, vocab_size)).eval()
         randomize_codebooks(model.codec_model)
     return model, tiny_processor()
+
+
+def prefer_codes_the_codec_lacks(model: Any) -> None:
+    """Weights of a tiny model built with `vocab_size` above CODEBOOK_SIZE that put codebook 0
+    and the depth decoder's codebooks on CSM's codes past the codec: every input carries +100
+    in hidden dimension 0, the only one the final norms keep, and the heads read that
+    dimension as a vote for codes CODEBOOK_SIZE and up."""
+    depth = model.depth_decoder.model
+    with torch.no_grad():
+        model.embed_text_tokens.weight[:, 0] = 100
+        depth.embed_tokens.weight[:, 0] = 100  # shared with the backbone's audio embeddings
+        depth.inputs_embeds_projector.weight[0] = 0
+        depth.inputs_embeds_projector.weight[0, 0] = 1
+        for norm in (model.backbone_model.norm, depth.norm):
+            norm.weight.zero_()
+            norm.weight[0] = 1
+        model.lm_head.weight[CODEBOOK_SIZE:, 0] = 10
+        model.depth_decoder.codebooks_head.weight[:, 0, CODEBOOK_SIZE:] = 10
 
 
 def tiny_processor() -> CsmProcessor:

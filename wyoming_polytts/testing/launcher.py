@@ -30,6 +30,20 @@ class ServerProcess:
                 return int(line.split()[1]) / 1024
         raise RuntimeError("VmHWM not reported")
 
+    def wait_for_log(self, text: str, timeout: float) -> str:
+        """The first line of the server's log that contains `text`, once it is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log.read_text(errors="replace")
+            found = [line for line in log.splitlines() if text in line]
+            if found:
+                return found[0]
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}:\n{log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {text!r} in the server's log within {timeout:.0f} s")
+            time.sleep(0.2)
+
     def stop(self) -> None:
         self.process.terminate()
         try:

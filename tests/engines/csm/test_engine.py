@@ -23,10 +23,12 @@ from wyoming_polytts.engines.errors import EngineUnavailable, SynthesisCancelled
 from wyoming_polytts.satellites.history import Conversation, HistoryStore
 from wyoming_polytts.satellites.settings import ContextSettings
 from wyoming_polytts.testing.csm_tiny import (
+    CODEBOOK_SIZE,
     SETTINGS,
     WINDOW,
     build_tiny_csm,
     decode_once,
+    prefer_codes_the_codec_lacks,
     tiny_csm_engine,
 )
 
@@ -35,19 +37,18 @@ TEXT = "Hello there, how are you today?"
 
 
 class Backbone:
-    """Watches CSM's backbone: one call per generated frame; can hold generation at a call."""
+    """Watches CSM's backbone (its first layer): one call per prompt, then one per frame, the
+    end-of-audio frame included; can hold generation at a call."""
 
     def __init__(self, model: Any, hold_at: int | None = None) -> None:
         self.lengths: list[int] = []
         """Input length of each call: the prompt for a prefill, else 1."""
         self.hold_at = hold_at
         self.release = threading.Event()
-        model.backbone_model.register_forward_pre_hook(self._hook, with_kwargs=True)
+        model.backbone_model.layers[0].register_forward_pre_hook(self._hook, with_kwargs=True)
 
-    def _hook(self, _module: Any, _args: Any, kwargs: dict[str, Any]) -> None:
-        inputs = kwargs.get("inputs_embeds")
-        if inputs is None:
-            inputs = kwargs["input_ids"]
+    def _hook(self, _module: Any, args: Any, kwargs: dict[str, Any]) -> None:
+        inputs = args[0] if args else kwargs["hidden_states"]
         self.lengths.append(int(inputs.shape[1]))
         if len(self.lengths) == self.hold_at:
             self.release.wait(timeout=30)
@@ -174,7 +175,7 @@ def test_end_of_audio_on_the_first_frame_yields_nothing(model: Any) -> None:
     watch = Backbone(model)
     reply = conversation()
     assert list(speak(engine, reply=reply)) == []
-    assert len(watch.lengths) == 1  # stopped right after the end frame, not at the limit
+    assert len(watch.lengths) == 2  # the prompt and the end frame: not on to the limit
     assert utterances(reply) == []
 
 
@@ -184,7 +185,7 @@ def test_engine_errors_propagate_and_the_engine_stays_usable(model: Any) -> None
     def out_of_memory(*_args: Any) -> None:
         raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
 
-    hook = model.backbone_model.register_forward_pre_hook(out_of_memory)
+    hook = model.backbone_model.layers[0].register_forward_pre_hook(out_of_memory)
     with pytest.raises(torch.cuda.OutOfMemoryError):
         list(speak(engine))
     hook.remove()
@@ -311,7 +312,7 @@ def test_a_bad_reference_voice_makes_the_engine_unavailable(
 
 
 def test_concurrent_replies_do_not_mix(model: Any) -> None:
-    engine = loaded(model, workers=2, temperature=0.0)
+    engine = loaded(model, temperature=0.0)
     audio: dict[str, np.ndarray] = {}
 
     def run(key: str) -> None:
@@ -327,12 +328,41 @@ def test_concurrent_replies_do_not_mix(model: Any) -> None:
     assert np.array_equal(audio["b"], alone)
 
 
-def test_static_cache_switch_generates_the_same_greedy_audio(model: Any) -> None:
-    plain = np.concatenate(list(speak(loaded(model, temperature=0.0), "Compile me.")))
-    static = np.concatenate(
-        list(speak(loaded(model, temperature=0.0, compile=True), "Compile me."))
-    )
-    assert np.abs(plain - static).max() < 1e-4
+def test_replies_waiting_for_a_slot_get_the_audio_they_get_alone(model: Any) -> None:
+    """With one slot the second reply waits for the first; with several they share frames."""
+    engine = loaded(model, max_batch=1, temperature=0.0)
+    assert engine.concurrency == 1
+    audio: dict[str, np.ndarray] = {}
+
+    def run(key: str) -> None:
+        audio[key] = np.concatenate(list(speak(engine, f"Reply {key}.")))
+
+    threads = [threading.Thread(target=run, args=(key,)) for key in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    batched = loaded(model, temperature=0.0)
+    assert batched.concurrency == SETTINGS.max_batch
+    for key in ("a", "b"):
+        assert np.array_equal(audio[key], np.concatenate(list(speak(batched, f"Reply {key}."))))
+
+
+def test_a_saved_model_that_prefers_codes_the_codec_lacks_still_speaks(tmp_path: Path) -> None:
+    """CSM-1B's vocabulary is wider than Mimi's codebook; transformers' `suppress_tokens` do
+    not survive `save_pretrained`, so the frame loop masks the codes the codec lacks itself.
+    Here a saved model that votes for them is loaded as users load theirs, by folder."""
+    model, processor = build_tiny_csm(vocab_size=CODEBOOK_SIZE + 3)
+    prefer_codes_the_codec_lacks(model)
+    model.save_pretrained(tmp_path / "csm")
+    processor.save_pretrained(tmp_path / "csm")
+    engine = CsmEngine(dataclasses.replace(SETTINGS, model="csm"), (tmp_path,))
+    engine.load()
+    reply = conversation()
+    assert sum(len(block) for block in speak(engine, reply=reply)) > 0
+    (turn,) = utterances(reply)
+    assert int(turn.codes.max()) < CODEBOOK_SIZE
+    engine.close()
 
 
 def test_blank_text_and_unknown_voices(model: Any) -> None:

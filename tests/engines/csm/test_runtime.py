@@ -1,63 +1,25 @@
-"""The torch side of the CSM engine: the frame streamer and the prompt it builds."""
+"""The torch side of the CSM engine: the prompt it builds and the settings it generates with."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 import torch
 
 from wyoming_polytts.engines.csm.prompt import Utterance
-from wyoming_polytts.engines.csm.runtime import CsmRuntime, FrameStreamer, StopGeneration
-from wyoming_polytts.testing.csm_tiny import CODEBOOK_SIZE, NUM_CODEBOOKS, SETTINGS, build_tiny_csm
+from wyoming_polytts.engines.csm.runtime import CsmRuntime
+from wyoming_polytts.testing.csm_tiny import NUM_CODEBOOKS, SETTINGS, build_tiny_csm
 
 
 @pytest.fixture(name="runtime")
-def runtime_fixture() -> CsmRuntime:
+def runtime_fixture() -> Iterator[CsmRuntime]:
     model, processor = build_tiny_csm()
-    return CsmRuntime(model, processor, SETTINGS)
-
-
-def streamer(sink: list[Any], stop: bool = False) -> FrameStreamer:
-    return FrameStreamer(sink.append, lambda: stop, eos_code=0, codebook_size=CODEBOOK_SIZE)
-
-
-def frame(*codes: int) -> torch.Tensor:
-    return torch.tensor([codes])
-
-
-def test_the_streamer_skips_the_prompt_and_passes_frames_on() -> None:
-    sink: list[Any] = []
-    frames = streamer(sink)
-    frames.put(torch.zeros((1, 0), dtype=torch.long))
-    frames.put(frame(1, 2, 3))
-    frames.put(frame(4, 5, 6))
-    frames.end()
-    assert [item.tolist() for item in sink] == [[1, 2, 3], [4, 5, 6]]
-    assert frames.frames == 2
-
-
-def test_the_end_of_audio_frame_is_not_audio() -> None:
-    sink: list[Any] = []
-    frames = streamer(sink)
-    frames.put(torch.zeros((1, 0), dtype=torch.long))
-    frames.put(frame(0, 0, 7))  # generate() stops on this one: all codebooks but the last are 0
-    assert sink == []
-    assert frames.frames == 1
-
-
-def test_a_code_outside_the_codec_is_an_error() -> None:
-    frames = streamer([])
-    frames.put(torch.zeros((1, 0), dtype=torch.long))
-    with pytest.raises(RuntimeError, match="outside the codec"):
-        frames.put(frame(1, CODEBOOK_SIZE, 2))
-
-
-def test_a_stop_request_ends_generation_even_before_the_prompt() -> None:
-    with pytest.raises(StopGeneration):
-        streamer([], stop=True).put(torch.zeros((1, 0), dtype=torch.long))
+    runtime = CsmRuntime(model, processor, SETTINGS)
+    yield runtime
+    runtime.close()
 
 
 def test_the_prompt_equals_what_csms_processor_builds(runtime: CsmRuntime) -> None:
@@ -87,11 +49,26 @@ def test_the_prompt_equals_what_csms_processor_builds(runtime: CsmRuntime) -> No
     assert torch.equal(ours, expected)
 
 
-def test_greedy_settings_reach_both_decoders() -> None:
+def frames_of(runtime: CsmRuntime, text: str) -> list[list[int]]:
+    reply = runtime.submit((), runtime.text_ids(0, text), 12, lambda: False)
+    frames, ended = reply.take(12)
+    assert ended
+    return [frame.tolist() for frame in frames]
+
+
+def test_the_sampling_settings_reach_the_frame_loop() -> None:
     model, processor = build_tiny_csm()
-    CsmRuntime(model, processor, dataclasses.replace(SETTINGS, temperature=0.0))
-    for config in (model.generation_config, model.depth_decoder.generation_config):
-        assert config.do_sample is False
-    CsmRuntime(model, processor, dataclasses.replace(SETTINGS, temperature=0.7, top_k=20))
-    for config in (model.generation_config, model.depth_decoder.generation_config):
-        assert (config.do_sample, config.temperature, config.top_k) == (True, 0.7, 20)
+    greedy = CsmRuntime(model, processor, dataclasses.replace(SETTINGS, temperature=0.0))
+    assert frames_of(greedy, "Hello.") == frames_of(greedy, "Hello.")
+    greedy.close()
+    torch.manual_seed(0)
+    sampled = CsmRuntime(model, processor, dataclasses.replace(SETTINGS, temperature=1.0))
+    assert frames_of(sampled, "Hello.") != frames_of(sampled, "Hello.")
+    sampled.close()
+
+
+def test_a_top_k_beyond_the_vocabulary_samples_from_all_of_it() -> None:
+    model, processor = build_tiny_csm()
+    runtime = CsmRuntime(model, processor, dataclasses.replace(SETTINGS, top_k=2051))
+    assert len(frames_of(runtime, "Hello.")) == 12
+    runtime.close()

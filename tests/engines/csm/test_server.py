@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wyoming.audio import AudioChunk
 
 from wyoming_polytts.config import Config
+from wyoming_polytts.engines.csm.engine import CsmEngine
 from wyoming_polytts.reply.settings import RoutingSettings
 from wyoming_polytts.testing.client import describe, stream_reply, synthesize_reply
-from wyoming_polytts.testing.csm_tiny import tiny_csm_engine
+from wyoming_polytts.testing.csm_tiny import SETTINGS, build_tiny_csm, tiny_csm_engine
 
 
 async def test_streamed_reply_with_a_csm_voice(serve) -> None:
@@ -26,3 +29,41 @@ async def test_streamed_reply_with_a_csm_voice(serve) -> None:
     chunks = [AudioChunk.from_event(e) for e in reply.events if e.type == "audio-chunk"]
     assert chunks and {(c.rate, c.width, c.channels) for c in chunks} == {(24000, 2, 1)}
     assert again.error is None and again.types[-1] == "audio-stop" and again.audio
+
+
+SENTENCES = (
+    "The kitchen lights are on now and the oven is warm.",
+    "The living room is at twenty degrees right now.",
+    "The front door is locked and the alarm is set for tonight.",
+)
+
+
+async def test_each_segment_of_a_streamed_reply_hears_the_ones_before_it(serve) -> None:
+    """The scheduler has a worker per slot, so it could start a reply's segments at once;
+    CSM's prompts show that each segment waited for the ones before it and heard them
+    (their text, their frames and an end-of-audio frame each)."""
+    model, processor = build_tiny_csm(window=1024)
+    engine = CsmEngine(SETTINGS, components=lambda: (model, processor))
+    assert engine.concurrency > 1
+    prompts: list[int] = []
+    frames: list[int] = []
+
+    def watch(_module: Any, args: Any, kwargs: dict[str, Any]) -> None:
+        tokens = int((args[0] if args else kwargs["hidden_states"]).shape[1])
+        if tokens > 1:
+            prompts.append(tokens)  # the first: the warm-up at load
+            frames.append(0)
+        else:
+            frames[-1] += 1
+
+    model.backbone_model.layers[0].register_forward_pre_hook(watch, with_kwargs=True)
+    async with serve([engine]) as server:
+        reply = await stream_reply(server.host, server.port, " ".join(SENTENCES), voice="csm_0")
+        text_tokens = [len(engine.runtime.text_ids(0, sentence)) for sentence in SENTENCES]
+    assert reply.error is None, reply.error
+    _warm_up, *prompts = prompts
+    _warm_up, *frames = frames
+    assert prompts[0] == text_tokens[0]
+    for index in (1, 2):
+        heard = prompts[index - 1] + frames[index - 1] + 1  # the whole segment before
+        assert prompts[index] == heard + text_tokens[index]

@@ -16,6 +16,7 @@ def test_defaults_offer_two_speakers_and_decide_by_the_hardware() -> None:
     assert settings.enabled is None
     assert (settings.model, settings.device, settings.dtype) == ("sesame/csm-1b", "auto", "auto")
     assert dict(settings.voices) == {"csm_0": CsmVoiceSettings(0), "csm_1": CsmVoiceSettings(1)}
+    assert (settings.max_batch, settings.cuda_graphs) == (8, True)
 
 
 def test_a_cloned_voice_from_config_yaml(tmp_path: Path) -> None:
@@ -51,6 +52,10 @@ def test_a_cloned_voice_from_config_yaml(tmp_path: Path) -> None:
         ({"temperature": -1}, "'csm.temperature'"),
         ({"stream": True}, "'csm': unknown key"),
         ({"max_conversations": 32}, "'csm.max_conversations' was removed: CSM reads the"),
+        ({"workers": 1}, "'csm.workers' was removed: CSM's replies share one batched"),
+        ({"compile": False}, "'csm.compile' was removed: CSM runs its own frame loop"),
+        ({"max_batch": 9}, "'csm.max_batch': got 9, expected a value between 1 and 8"),
+        ({"cuda_graphs": "yes"}, "'csm.cuda_graphs': expected true or false"),
     ],
 )
 def test_bad_values_name_their_key(section: dict[str, object], message: str) -> None:

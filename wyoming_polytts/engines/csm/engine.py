@@ -2,23 +2,22 @@
 
 CSM speaks each segment after the turns before it (text and audio codes), so a reply
 keeps one voice and prosody across segments and replies. Audio leaves while CSM is still
-generating: `generate` runs in a helper thread and hands every frame to a queue, and
-`synthesize` decodes the frames in chunks with a stateful Mimi decoder. torch and
-transformers are imported only in `load()`, so this module costs nothing without them.
+generating: the runtime's frame loop (one thread, every reply in one batched step per
+frame) hands each reply its frames, and `synthesize` decodes them in chunks with the
+reply's own stateful Mimi decoder. torch and transformers are imported only in `load()`,
+so this module costs nothing without them.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import importlib.util
 import logging
 import math
-import queue
 import shutil
 import threading
+import time
 import wave
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from .prompt import Utterance, fit_context
 from .settings import CsmSettings, CsmVoiceSettings
 
 if TYPE_CHECKING:
+    from .batcher import Reply
     from .runtime import CsmRuntime
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ rate is CSM rambling on without its end-of-audio frame, so generation stops ther
 SLACK_SECONDS = 1.5
 WARM_UP_TEXT = "Ready."
 WARM_UP_FRAMES = 4
-_END = object()
 
 Components = Callable[[], tuple[Any, Any]]
 """Returns (CsmForConditionalGeneration, CsmProcessor) ready on their device."""
@@ -65,13 +64,16 @@ def csm_wanted(settings: CsmSettings) -> bool:
 
 
 class CsmEngine(Engine):
-    """CSM on one device; `workers` generations at once, each streaming its own audio."""
+    """CSM on one device; up to `max_batch` replies at once, sharing each frame's batched
+    step, each streaming its own audio."""
 
     name = "csm"
     cacheable = False
     streams = True
     """The same text sounds different after different turns."""
     credit = Credit("Sesame (CSM-1B)", "https://huggingface.co/sesame/csm-1b")
+    segments_in_order = True
+    """A segment's prompt holds the reply's earlier segments, so they must be spoken first."""
 
     def __init__(
         self,
@@ -80,7 +82,9 @@ class CsmEngine(Engine):
         components: Components | None = None,
     ) -> None:
         """`components` builds the model and processor (default: from local files)."""
-        self.concurrency = settings.workers
+        # A worker per slot: its thread mostly waits for frames, and one reply more than
+        # the slots would only wait in the frame loop instead of the scheduler's queue
+        self.concurrency = settings.max_batch
         self.device = settings.device
         self._settings = settings
         self._data_dirs = tuple(data_dirs)
@@ -98,7 +102,6 @@ class CsmEngine(Engine):
         )
         self._runtime: CsmRuntime | None = None
         self._references: dict[str, tuple[Utterance, ...]] = {}
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     @property
     def runtime(self) -> CsmRuntime:
@@ -121,24 +124,28 @@ class CsmEngine(Engine):
             raise EngineUnavailable(
                 f"CSM needs torch and transformers (the csm extra): {err}"
             ) from err
+        started = time.monotonic()
         model, processor = self._components()
         runtime = CsmRuntime(model, processor, self._settings)
-        self._references = {
-            name: self._reference_turns(runtime, voice)
-            for name, voice in self._settings.voices.items()
-        }
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=self.concurrency, thread_name_prefix="csm-generate"
-        )
-        # The first run allocates caches (and compiles, if asked): pay before a user waits
-        frames: list[Any] = []
-        streamer = runtime.streamer(frames.append, lambda: False)
-        runtime.generate((), runtime.text_ids(0, WARM_UP_TEXT), WARM_UP_FRAMES, streamer)
-        if frames:
-            runtime.decode(runtime.new_decoder(), frames)
+        try:
+            self._references = {
+                name: self._reference_turns(runtime, voice)
+                for name, voice in self._settings.voices.items()
+            }
+            # The first reply and decode initialise kernels and allocators: pay before a
+            # user waits
+            reply = runtime.submit(
+                (), runtime.text_ids(0, WARM_UP_TEXT), WARM_UP_FRAMES, lambda: False
+            )
+            frames, _ended = reply.take(WARM_UP_FRAMES)
+            if frames:
+                runtime.decode(runtime.new_decoder(), frames)
+        except BaseException:
+            runtime.close()
+            raise
         self._runtime = runtime
         self.device = str(model.device)
-        _LOGGER.info("CSM ready on %s", model.device)
+        _LOGGER.info("CSM ready on %s in %.1f s", model.device, time.monotonic() - started)
 
     def _load_pretrained(self) -> tuple[Any, Any]:
         from .runtime import load_pretrained
@@ -161,8 +168,8 @@ class CsmEngine(Engine):
         raise EngineUnavailable(f"CSM reference voice {name!r} not found in the data dirs")
 
     def synthesize(self, request: SynthesisRequest, cancel: threading.Event) -> Iterator[Audio]:
-        runtime, pool = self._runtime, self._pool
-        if runtime is None or pool is None:
+        runtime = self._runtime
+        if runtime is None:
             raise EngineUnavailable("CSM is not loaded")
         if cancel.is_set():
             raise SynthesisCancelled
@@ -179,13 +186,18 @@ class CsmEngine(Engine):
             self._earlier(request, runtime.num_codebooks),
             runtime.window - len(text_ids) - max_frames,
         )
-        prompt = _Prompt(context, text_ids, max_frames)
-        frames = yield from self._stream(runtime, pool, prompt, cancel)
+        reply = runtime.submit(context, text_ids, max_frames, cancel.is_set)
+        frames = yield from self._stream(runtime, reply, cancel)
         _LOGGER.debug(
             "CSM spoke %s frames of %r after %s turns of context", len(frames), text, len(context)
         )
         if len(frames) >= max_frames:
-            _LOGGER.warning("CSM reached its limit of %s frames for %r", max_frames, text)
+            # The text is the user's: its length only, above DEBUG
+            _LOGGER.warning(
+                "CSM reached its limit of %s frames for %s characters without an end of audio",
+                max_frames,
+                len(text),
+            )
         if frames and request.conversation is not None:
             utterance = Utterance(text_ids, runtime.stack(frames))
             request.conversation.remember(self.name, utterance.blob())
@@ -203,56 +215,31 @@ class CsmEngine(Engine):
         return earlier[max(0, len(earlier) - self._settings.max_context_turns) :]
 
     def _stream(
-        self,
-        runtime: CsmRuntime,
-        pool: concurrent.futures.ThreadPoolExecutor,
-        prompt: _Prompt,
-        cancel: threading.Event,
+        self, runtime: CsmRuntime, reply: Reply, cancel: threading.Event
     ) -> Generator[Audio, None, list[Any]]:
-        """Yield audio as frames arrive from generation in a helper thread; return the frames."""
-        items: queue.Queue[Any] = queue.Queue()
-        abandoned = threading.Event()
-        streamer = runtime.streamer(items.put, lambda: cancel.is_set() or abandoned.is_set())
-
-        def generate() -> None:
-            try:
-                runtime.generate(prompt.context, prompt.text_ids, prompt.max_frames, streamer)
-            finally:
-                items.put(_END)
-
-        job = pool.submit(generate)
+        """Yield audio as the reply's frames arrive from the frame loop; return the frames."""
         decoder = runtime.new_decoder()
         frames: list[Any] = []
         need = self._settings.first_chunk_frames
         try:
             while True:
-                batch, finished = _take(items, need)
+                batch, ended = reply.take(need, cancel.is_set)
                 if cancel.is_set():
                     raise SynthesisCancelled
                 if batch:
                     frames.extend(batch)
                     yield runtime.decode(decoder, batch)
-                if finished:
-                    break
+                if ended:
+                    return frames
                 need = self._settings.chunk_frames
-            job.result()  # generation's own error, if any
-            return frames
         finally:
             # Also when the consumer stops early: generation must not run on for nobody
-            abandoned.set()
-            concurrent.futures.wait([job])
+            reply.cancel()
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-        self._runtime = self._pool = None
-
-
-@dataclass(frozen=True)
-class _Prompt:
-    context: Sequence[Utterance]
-    text_ids: Sequence[int]
-    max_frames: int
+        if self._runtime is not None:
+            self._runtime.close()
+        self._runtime = None
 
 
 def frame_limit(text: str, text_tokens: int, window: int, frame_rate: float) -> int:
@@ -262,25 +249,6 @@ def frame_limit(text: str, text_tokens: int, window: int, frame_rate: float) -> 
     if limit < 1:
         raise ValueError(f"text too long for CSM's window of {window} tokens: {text[:40]!r}...")
     return limit
-
-
-def _take(items: queue.Queue[Any], need: int) -> tuple[list[Any], bool]:
-    """At least `need` frames (fewer when generation ends) plus any already waiting, so a
-    decoder that fell behind catches up in one larger chunk; and whether generation ended."""
-    batch: list[Any] = []
-    while len(batch) < need:
-        item = items.get()
-        if item is _END:
-            return batch, True
-        batch.append(item)
-    while True:
-        try:
-            item = items.get_nowait()
-        except queue.Empty:
-            return batch, False
-        if item is _END:
-            return batch, True
-        batch.append(item)
 
 
 def read_wav(path: Path) -> Audio:

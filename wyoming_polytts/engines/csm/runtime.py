@@ -1,4 +1,4 @@
-"""The torch side of the CSM engine: loading, prompts, generation and decoding.
+"""The torch side of the CSM engine: loading, prompts, the frame loop and decoding.
 
 Imported by the engine only inside `load()`, once torch and transformers are known to
 be installed, so a CPU-only install never pays for them.
@@ -16,12 +16,14 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 from transformers import AutoProcessor, CsmForConditionalGeneration
-from transformers.generation.streamers import BaseStreamer
 
 from ..base import SAMPLE_RATE, Audio
 from ..errors import EngineUnavailable
+from .batcher import FrameBatcher, Reply
+from .frames import FrameModel
 from .mimi_stream import MimiStreamDecoder
 from .prompt import Utterance
+from .sampler import Sampling
 from .settings import CsmSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -30,50 +32,11 @@ Frame = torch.Tensor
 """One step of CSM: a code per codebook, shape (codebooks,), on the CPU."""
 
 
-class StopGeneration(Exception):
-    """Raised from the streamer to end `generate` at the next frame."""
-
-
-class FrameStreamer(BaseStreamer):
-    """Hands each frame `generate` produces to `sink`, and stops generation on request."""
-
-    def __init__(
-        self,
-        sink: Callable[[Frame], None],
-        should_stop: Callable[[], bool],
-        eos_code: int,
-        codebook_size: int,
-    ) -> None:
-        self._sink = sink
-        self._should_stop = should_stop
-        self._eos_code = eos_code
-        self._codebook_size = codebook_size
-        self._prompt_seen = False
-        self.frames = 0
-        """Frames generated, the end-of-audio frame included."""
-
-    def put(self, value: torch.Tensor) -> None:
-        if self._should_stop():
-            raise StopGeneration
-        if not self._prompt_seen:  # generate() hands over the prompt first
-            self._prompt_seen = True
-            return
-        self.frames += 1
-        frame = value[0]
-        # generate() stops after a frame whose codebooks (all but the last) are end-of-audio
-        if bool((frame[:-1] == self._eos_code).all()):
-            return
-        if int(frame.max()) >= self._codebook_size:
-            # An index past the codec's codebook would fail on the GPU and poison the context
-            raise RuntimeError(f"CSM produced audio code {int(frame.max())} outside the codec")
-        self._sink(frame)
-
-    def end(self) -> None:
-        """Nothing to flush: every frame went to the sink when it came."""
-
-
 class CsmRuntime:
-    """A loaded CSM model and its tokenizer; safe to use from several threads."""
+    """A loaded CSM model, its tokenizer and its frame loop; safe to use from several threads.
+
+    Building one starts the frame loop's thread (and captures its CUDA graphs); `close` ends
+    it."""
 
     def __init__(self, model: Any, processor: Any, settings: CsmSettings) -> None:
         self.model = model.eval()
@@ -86,20 +49,11 @@ class CsmRuntime:
         self.window = int(model.config.max_position_embeddings)
         self.frame_rate = float(codec.config.frame_rate)
         self.num_codebooks = int(model.config.num_codebooks)
-        self._configure_generation(settings)
-
-    def _configure_generation(self, settings: CsmSettings) -> None:
-        sampling = settings.temperature > 0
-        for config in (self.model.generation_config, self.model.depth_decoder.generation_config):
-            config.do_sample = sampling
-            config.temperature = settings.temperature if sampling else None
-            config.top_k = settings.top_k if sampling else None
-            config.top_p = None
-        if settings.compile:
-            # Fixed-size caches keep shapes steady, so one compiled decoding step serves all calls
-            self.model.generation_config.cache_implementation = "static"
-            self.model.generation_config.max_cache_len = self.window
-            self.model.depth_decoder.generation_config.cache_implementation = "static"
+        top_k = min(settings.top_k, int(model.config.vocab_size))
+        self._sampling = Sampling(settings.temperature, top_k)
+        frames = FrameModel(model, slots=settings.max_batch, max_top_k=top_k)
+        cuda_graphs = settings.cuda_graphs and frames.device.type == "cuda"
+        self._batcher = FrameBatcher(frames, cuda_graphs=cuda_graphs)
 
     def text_ids(self, speaker: int, text: str) -> tuple[int, ...]:
         """A turn's text tokens, as CSM's chat template writes them."""
@@ -107,30 +61,22 @@ class CsmRuntime:
             ids = self._tokenizer(f"[{speaker}]{text}", add_special_tokens=False).input_ids
         return (self._tokenizer.bos_token_id, *ids, self._tokenizer.eos_token_id)
 
-    def streamer(self, sink: Callable[[Frame], None], should_stop: Callable[[], bool]) -> Any:
-        return FrameStreamer(
-            sink,
-            should_stop,
-            eos_code=int(self.model.config.codebook_eos_token_id),
-            codebook_size=int(self.codec.config.codebook_size),
-        )
-
-    def generate(
+    def submit(
         self,
         context: Sequence[Utterance],
         text_ids: Sequence[int],
         max_frames: int,
-        streamer: Any,
-    ) -> None:
-        """Run CSM after `context` on `text_ids`; frames reach `streamer` as they come."""
+        should_stop: Callable[[], bool],
+    ) -> Reply:
+        """Start CSM after `context` on `text_ids`; the reply's frames come as they are made,
+        until end of audio, `max_frames`, or `should_stop()` (checked between frames)."""
         with torch.inference_mode():
             embeds = self.embed(context, text_ids)
-            self.model.generate(
-                inputs_embeds=embeds,
-                attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device),
-                max_new_tokens=max_frames,
-                streamer=streamer,
-            )
+        return self._batcher.submit(embeds, max_frames, self._sampling, should_stop)
+
+    def close(self) -> None:
+        """Stop the frame loop; replies still generating end."""
+        self._batcher.close()
 
     def embed(self, context: Sequence[Utterance], text_ids: Sequence[int]) -> torch.Tensor:
         """The prompt as the embeddings CSM's processor would build, from the turns' codes

@@ -38,8 +38,12 @@ class CsmSettings:
     """auto is the GPU; cpu must be asked for (far slower than real time)."""
     dtype: str = choice("auto", "auto", "bfloat16", "float32")
     """auto: bfloat16 on the GPU, float32 on the CPU. The codec always decodes in float32."""
-    workers: int = bounded(1, 1, 8)
-    """Replies generated at once on the one GPU."""
+    max_batch: int = bounded(8, 1, 8)
+    """Replies CSM speaks at once: they share each frame's batched step, which reads the
+    model's weights once for all of them; a reply more waits for a free slot."""
+    cuda_graphs: bool = True
+    """On CUDA, replay the frame step from CUDA graphs captured at load (one per batch size
+    1, 2, 4, 8) instead of launching its kernels one by one from Python."""
     first_chunk_frames: int = bounded(3, 1, 25)
     """Frames (80 ms each) decoded before the first audio leaves."""
     chunk_frames: int = bounded(6, 1, 50)
@@ -50,14 +54,15 @@ class CsmSettings:
     temperature: float = bounded(0.9, 0.0, 2.0)
     """Sampling temperature of both of CSM's decoders; 0 is greedy."""
     top_k: int = bounded(50, 1, 2051)
-    compile: bool = False
-    """Static KV caches (transformers compiles the decoding step on CUDA): faster
-    steps after a slow first start; use with workers: 1."""
     voices: Mapping[str, CsmVoiceSettings] = field(default_factory=_default_voices)
 
     REMOVED: ClassVar[Mapping[str, str]] = {
         "max_conversations": "CSM reads the satellites' shared history now; "
         "context.max_keys bounds how many satellites are remembered",
+        "workers": "CSM's replies share one batched frame step now; csm.max_batch (1-8, "
+        "default 8) sets how many it speaks at once",
+        "compile": "CSM runs its own frame loop on static caches now, replayed from CUDA "
+        "graphs (csm.cuda_graphs, default true)",
     }
 
     def __post_init__(self) -> None:

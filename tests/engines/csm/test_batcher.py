@@ -1,0 +1,264 @@
+"""The continuous-batching driver: replies share frame steps, join and leave between frames."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import torch
+
+from tests.engines.csm.test_frames import GREEDY, prompt
+from wyoming_polytts.engines.csm.batcher import Ending, FrameBatcher, Reply, buckets
+from wyoming_polytts.engines.csm.frames import FrameModel
+from wyoming_polytts.engines.csm.graphs import FrameGraphs
+from wyoming_polytts.engines.csm.sampler import Sampling
+from wyoming_polytts.testing.csm_tiny import CODEBOOK_SIZE, WINDOW, build_tiny_csm
+
+FRAMES = 12
+
+
+class Watch:
+    """Records the (batch, tokens) of every backbone call (a prompt, or a frame step) and can
+    hold the driver at its first call (`called` is set then) until `release` is set."""
+
+    def __init__(self, model: Any, hold: bool = False) -> None:
+        self.shapes: list[tuple[int, int]] = []
+        self.called = threading.Event()
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+        self.fail = False
+        model.backbone_model.layers[0].register_forward_pre_hook(self._hook, with_kwargs=True)
+
+    def _hook(self, _module: Any, args: Any, kwargs: dict[str, Any]) -> None:
+        inputs = args[0] if args else kwargs["hidden_states"]
+        self.shapes.append((int(inputs.shape[0]), int(inputs.shape[1])))
+        self.called.set()
+        self.release.wait(timeout=30)
+        if self.fail and inputs.shape[1] == 1:
+            raise RuntimeError("step failed (simulated)")
+
+    @property
+    def steps(self) -> list[int]:
+        return [batch for batch, tokens in self.shapes if tokens == 1]
+
+
+@pytest.fixture(name="model")
+def model_fixture() -> Any:
+    return build_tiny_csm()[0]
+
+
+@pytest.fixture(name="batcher")
+def batcher_fixture(model: Any) -> Iterator[FrameBatcher]:
+    batcher = FrameBatcher(FrameModel(model, slots=4, max_top_k=CODEBOOK_SIZE), cuda_graphs=False)
+    yield batcher
+    batcher.close()
+
+
+def codes(reply: Reply) -> list[list[int]]:
+    frames, ended = reply.take(WINDOW)
+    assert ended
+    return [frame.tolist() for frame in frames]
+
+
+def alone(batcher: FrameBatcher, embeds: list[torch.Tensor]) -> list[list[list[int]]]:
+    """Each prompt's greedy codes with no other reply in the batch."""
+    return [codes(batcher.submit(prompt, FRAMES, GREEDY)) for prompt in embeds]
+
+
+def prompts(model: Any, count: int) -> list[torch.Tensor]:
+    return [prompt(model, seed, text_tokens=4 + 7 * seed) for seed in range(count)]
+
+
+def test_batches_are_rounded_up_to_buckets() -> None:
+    assert buckets(8) == (1, 2, 4, 8)
+    assert buckets(5) == (1, 2, 4, 5)
+    assert buckets(2) == (1, 2)
+    assert buckets(1) == (1,)
+
+
+def test_a_batch_of_three_gives_each_reply_the_codes_it_gets_alone(
+    model: Any, batcher: FrameBatcher
+) -> None:
+    embeds = prompts(model, 3)
+    expected = alone(batcher, embeds)
+    watch = Watch(model, hold=True)
+    replies = [batcher.submit(embeds[0], FRAMES, GREEDY)]
+    watch.called.wait(timeout=30)  # the first prompt is being read: the others join later
+    replies += [batcher.submit(prompt, FRAMES, GREEDY) for prompt in embeds[1:]]
+    watch.release.set()
+    assert [codes(reply) for reply in replies] == expected
+    assert [reply.ending for reply in replies] == [Ending.LIMIT] * 3
+    assert [tokens for _batch, tokens in watch.shapes if tokens > 1] == [4, 11, 18]
+    # the first reply's first frame alone; three replies in the batch of four; two left
+    assert watch.steps == [1] + [4] * (FRAMES - 1) + [2]
+
+
+def test_a_reply_joining_mid_batch_leaves_the_others_codes_unchanged(
+    model: Any, batcher: FrameBatcher
+) -> None:
+    embeds = prompts(model, 3)
+    expected = alone(batcher, embeds)
+    first, second = (batcher.submit(prompt, FRAMES, GREEDY) for prompt in embeds[:2])
+    early, _ended = first.take(3)
+    third = batcher.submit(embeds[2], FRAMES, GREEDY)
+    rest = codes(first)
+    assert [frame.tolist() for frame in early] + rest == expected[0]
+    assert codes(second) == expected[1]
+    assert codes(third) == expected[2]
+
+
+def test_replies_cancelled_mid_batch_leave_the_others_codes_unchanged(
+    model: Any, batcher: FrameBatcher
+) -> None:
+    embeds = prompts(model, 3)
+    expected = alone(batcher, embeds)
+    stop = threading.Event()
+    kept, cancelled = (batcher.submit(prompt, FRAMES, GREEDY) for prompt in embeds[:2])
+    stopped = batcher.submit(embeds[2], FRAMES, GREEDY, should_stop=stop.is_set)
+    cancelled.take(3)
+    cancelled.cancel()
+    stopped.take(2)
+    stop.set()
+    assert len(codes(cancelled)) < FRAMES - 3
+    assert len(codes(stopped)) < FRAMES - 2
+    assert (cancelled.ending, stopped.ending) == (Ending.CANCELLED, Ending.CANCELLED)
+    assert codes(kept) == expected[0]
+
+
+def test_end_of_audio_ends_one_reply_while_another_runs_to_its_limit(model: Any) -> None:
+    """All-zero heads: greedy picks code 0 everywhere, CSM's end of audio; sampling over all
+    64 codes almost never does."""
+    with torch.no_grad():
+        model.lm_head.weight.zero_()
+        model.depth_decoder.codebooks_head.weight.zero_()
+    frames = FrameModel(model, slots=2, max_top_k=CODEBOOK_SIZE)
+    batcher = FrameBatcher(frames, cuda_graphs=False)
+    watch = Watch(model, hold=True)
+    running = batcher.submit(prompt(model, 2, 5), 7, Sampling(1.0, CODEBOOK_SIZE))
+    watch.called.wait(timeout=30)
+    ending = batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
+    watch.release.set()
+    assert codes(ending) == []
+    assert len(codes(running)) == 7
+    assert (ending.ending, running.ending) == (Ending.END_OF_AUDIO, Ending.LIMIT)
+    assert watch.steps == [1, 2, 1, 1, 1, 1, 1]  # the ended reply left after its one frame
+    batcher.close()
+
+
+def test_a_failing_step_fails_its_replies_and_the_loop_goes_on(
+    model: Any, batcher: FrameBatcher
+) -> None:
+    watch = Watch(model)
+    watch.fail = True
+    reply = batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
+    with pytest.raises(RuntimeError, match="simulated"):
+        reply.take(1)
+    watch.fail = False
+    assert len(codes(batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY))) == FRAMES
+
+
+def test_what_does_not_fit_is_refused() -> None:
+    window = 24
+    model = build_tiny_csm(window=window)[0]
+    batcher = FrameBatcher(FrameModel(model, slots=1, max_top_k=8), cuda_graphs=False)
+    embeds = prompt(model, 1, 6)
+    with pytest.raises(ValueError, match="window"):
+        batcher.submit(embeds, window - 5, GREEDY)
+    with pytest.raises(ValueError, match="top_k"):
+        batcher.submit(embeds, FRAMES, Sampling(0.9, 9))
+    assert len(codes(batcher.submit(embeds, window - 6, Sampling(0.9, 8)))) == window - 6
+    batcher.close()
+
+
+def one_slot_taken(model: Any) -> tuple[FrameBatcher, Watch, Reply, Reply]:
+    """A batcher of one slot; its reply held at its prompt, another waiting for the slot."""
+    batcher = FrameBatcher(FrameModel(model, slots=1, max_top_k=1), cuda_graphs=False)
+    watch = Watch(model, hold=True)
+    running = batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
+    watch.called.wait(timeout=30)
+    return batcher, watch, running, batcher.submit(prompt(model, 2, 5), FRAMES, GREEDY)
+
+
+def test_closing_ends_every_reply(model: Any) -> None:
+    batcher, watch, running, waiting = one_slot_taken(model)
+    closing = threading.Thread(target=batcher.close)
+    closing.start()
+    watch.release.set()
+    closing.join()
+    assert len(codes(running)) < FRAMES
+    assert codes(waiting) == []
+    assert (running.ending, waiting.ending) == (Ending.CANCELLED, Ending.CANCELLED)
+    with pytest.raises(RuntimeError, match="closed"):
+        batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
+
+
+def test_a_consumer_waiting_for_a_slot_stops_waiting_when_told(model: Any) -> None:
+    batcher, watch, running, waiting = one_slot_taken(model)
+    assert waiting.take(1, stop=lambda: True) == ([], False)
+    waiting.cancel()
+    watch.release.set()
+    assert len(codes(running)) == FRAMES
+    assert codes(waiting) == []
+    assert waiting.ending == Ending.CANCELLED
+    batcher.close()
+
+
+def test_a_reply_that_fills_the_window_leaves_a_slot_the_batch_still_runs() -> None:
+    """The fourth reply ends at the window's last position while three others go on in the
+    batch of four, its slot idle among them."""
+    window = 24
+    model = build_tiny_csm(window=window)[0]
+    batcher = FrameBatcher(FrameModel(model, slots=4, max_top_k=1), cuda_graphs=False)
+    watch = Watch(model, hold=True)
+    others = [batcher.submit(prompt(model, 1, 4), 20, GREEDY)]
+    watch.called.wait(timeout=30)
+    others += [batcher.submit(prompt(model, seed, 4), 19, GREEDY) for seed in (2, 3)]
+    filling = batcher.submit(prompt(model, 4, 6), window - 6, GREEDY)
+    watch.release.set()
+    assert len(codes(filling)) == window - 6
+    assert [len(codes(reply)) for reply in others] == [20, 19, 19]
+    assert watch.steps == [1] + [4] * 19  # the last step: three replies and the idle slot
+    batcher.close()
+
+
+def test_a_broken_loop_fails_its_replies_instead_of_leaving_them_waiting(
+    model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames = FrameModel(model, slots=2, max_top_k=1)
+    batcher = FrameBatcher(frames, cuda_graphs=False)
+    watch = Watch(model, hold=True)
+    ending = batcher.submit(prompt(model, 1, 5), 2, GREEDY)
+    watch.called.wait(timeout=30)
+    running = batcher.submit(prompt(model, 2, 5), FRAMES, GREEDY)
+
+    def broken(_row: int) -> None:
+        raise RuntimeError("release failed (simulated)")
+
+    monkeypatch.setattr(frames, "release", broken)
+    watch.release.set()
+    assert len(codes(ending)) == 2
+    with pytest.raises(RuntimeError, match="simulated"):
+        codes(running)
+    with pytest.raises(RuntimeError, match="closed"):
+        batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA GPU")
+def test_cuda_graphs_replay_exactly_the_eager_step() -> None:
+    cpu_model = build_tiny_csm()[0]
+    embeds = [embed.cuda() for embed in prompts(cpu_model, 3)]
+    model = build_tiny_csm()[0].cuda()
+    made = []
+    for graphs in (False, True):
+        frames = FrameModel(model, slots=4, max_top_k=1)
+        step = FrameGraphs(frames, buckets(4)).step if graphs else frames.step
+        for row, embed in enumerate(embeds):
+            frames.prefill(row, embed, GREEDY)
+        made.append([])
+        for _ in range(FRAMES):
+            step(4)
+            made[-1].append(frames.codes[:3].tolist())
+    assert made[0] == made[1]

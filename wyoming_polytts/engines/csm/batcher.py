@@ -1,0 +1,258 @@
+"""Continuous batching for CSM: one thread steps every reply generating at the same time.
+
+Replies come from the engine's worker threads (one per reply). Each prompt is prefilled
+alone, then the reply joins the batch between two frames; every frame is one `step` for
+the whole batch, and a reply that ends, hits its limit or is cancelled leaves before the
+next. Batch sizes are rounded up to a few buckets so that one CUDA graph per bucket,
+captured at load, serves every mix of replies.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from .frames import FrameModel
+from .graphs import FrameGraphs
+from .sampler import Sampling
+
+_LOGGER = logging.getLogger(__name__)
+
+BUCKETS = (1, 2, 4, 8)
+
+
+def buckets(max_batch: int) -> tuple[int, ...]:
+    """The batch sizes a step runs at: BUCKETS below `max_batch`, then `max_batch`."""
+    return (*(size for size in BUCKETS if size < max_batch), max_batch)
+
+
+class Ending(enum.Enum):
+    END_OF_AUDIO = "end of audio"
+    LIMIT = "frame limit"
+    CANCELLED = "cancelled"
+
+
+POLL_SECONDS = 0.05
+"""How often a consumer waiting for frames checks whether it should stop waiting."""
+CLOSE_SECONDS = 10.0
+"""How long `close` waits for the frame in progress (a CPU frame of CSM-1B takes seconds)."""
+
+
+@dataclass(frozen=True)
+class _End:
+    ending: Ending | None
+    error: BaseException | None = None
+
+
+def _never() -> bool:
+    return False
+
+
+class Reply:
+    """One reply's frames, as the driver makes them: codes (codebooks,) on the CPU."""
+
+    def __init__(self) -> None:
+        self._items: queue.Queue[torch.Tensor | _End] = queue.Queue()
+        self._cancelled = threading.Event()
+        self.ending: Ending | None = None
+        """Why the reply ended, once `take` has reached its end."""
+
+    def take(self, need: int, stop: Callable[[], bool] = _never) -> tuple[list[torch.Tensor], bool]:
+        """At least `need` frames (fewer when the reply ends) plus any already waiting, so a
+        consumer that fell behind catches up at once; and whether the reply ended. Returns
+        early, with what it has, once `stop()` is true (a reply waiting for a slot, or a
+        stuck device, must not hold its consumer). Raises the error that ended the reply."""
+        frames: list[torch.Tensor] = []
+        while len(frames) < need or not self._items.empty():
+            try:
+                item = self._items.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                if stop():
+                    break
+                continue
+            if isinstance(item, _End):
+                self.ending = item.ending
+                if item.error is not None:
+                    raise item.error
+                return frames, True
+            frames.append(item)
+        return frames, False
+
+    def deliver(self, frame: torch.Tensor) -> None:
+        """The driver's side: the reply's next frame."""
+        self._items.put(frame)
+
+    def finish(self, ending: Ending | None, error: BaseException | None = None) -> None:
+        """The driver's side: the reply ended (with `error`, if it failed)."""
+        self._items.put(_End(ending, error))
+
+    def cancel(self) -> None:
+        """Ask the driver to drop this reply; it leaves the batch before the next frame."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+
+@dataclass
+class _Job:
+    embeds: torch.Tensor
+    max_frames: int
+    sampling: Sampling
+    should_stop: Callable[[], bool]
+    reply: Reply = field(default_factory=Reply)
+    frames: int = 0
+    """Frames made so far, the end-of-audio frame included (as `max_new_tokens` counts)."""
+
+    def stopped(self) -> bool:
+        return self.reply.cancelled or self.should_stop()
+
+    def end(self, ending: Ending | None, error: BaseException | None = None) -> None:
+        self.reply.finish(ending, error)
+
+
+class FrameBatcher:
+    """Owns a FrameModel from its own thread; `submit` from any thread."""
+
+    def __init__(self, frames: FrameModel, cuda_graphs: bool) -> None:
+        self._frames = frames
+        self.buckets = buckets(frames.slots)
+        self._step = FrameGraphs(frames, self.buckets).step if cuda_graphs else frames.step
+        self._pending: deque[_Job] = deque()
+        self._running: list[_Job] = []
+        """The replies in the batch: the reply in slot n is the n-th."""
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._drive, name="csm-frames", daemon=True)
+        self._thread.start()
+
+    def submit(
+        self,
+        embeds: torch.Tensor,
+        max_frames: int,
+        sampling: Sampling,
+        should_stop: Callable[[], bool] = _never,
+    ) -> Reply:
+        """Generate after the prompt `embeds` (1, tokens, hidden) on the model's device, up
+        to `max_frames` frames; the driver drops the reply between frames once
+        `should_stop()` is true or the reply is cancelled."""
+        tokens = embeds.shape[1]
+        if tokens < 1 or max_frames < 1 or tokens + max_frames > self._frames.window:
+            raise ValueError(
+                f"a prompt of {tokens} tokens and {max_frames} frames does not fit CSM's "
+                f"window of {self._frames.window}"
+            )
+        max_top_k = self._frames.sampler.max_top_k
+        if not (1 <= sampling.top_k <= max_top_k and sampling.temperature >= 0):
+            raise ValueError(f"unsupported {sampling}: top_k goes up to {max_top_k}")
+        job = _Job(embeds, max_frames, sampling, should_stop)
+        with self._wake:
+            if self._closed:
+                raise RuntimeError("the CSM frame loop is closed")
+            self._pending.append(job)
+            self._wake.notify()
+        return job.reply
+
+    def close(self) -> None:
+        """Stop the driver; replies still waiting or generating end as cancelled."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        self._thread.join(CLOSE_SECONDS)
+        if self._thread.is_alive():
+            _LOGGER.warning("CSM's frame loop did not stop within %.0f s", CLOSE_SECONDS)
+
+    def _drive(self) -> None:
+        error: Exception | None = None
+        try:
+            with torch.inference_mode():
+                while (joining := self._next()) is not None:
+                    for job in joining:
+                        self._join(job)
+                    if self._running:
+                        self._frame()
+        except Exception as err:  # a bug or a dead device: no reply may wait forever
+            _LOGGER.exception("CSM's frame loop stopped")
+            error = err
+        finally:
+            with self._wake:
+                self._closed = True
+            for job in (*self._running, *self._pending):
+                job.end(Ending.CANCELLED if error is None else None, error)
+
+    def _next(self) -> list[_Job] | None:
+        """Wait for work; the replies that join before the next frame, or None to stop."""
+        with self._wake:
+            while not (self._closed or self._pending or self._running):
+                self._wake.wait()
+            if self._closed:
+                return None
+            free = self._frames.slots - len(self._running)
+            return [self._pending.popleft() for _ in range(min(free, len(self._pending)))]
+
+    def _join(self, job: _Job) -> None:
+        if job.stopped():
+            job.end(Ending.CANCELLED)
+            return
+        row = len(self._running)
+        try:
+            self._frames.prefill(row, job.embeds, job.sampling)
+        except Exception as err:
+            _LOGGER.exception("CSM failed to read a prompt")
+            job.end(None, err)
+            self._frames.release(row)
+            return
+        self._running.append(job)
+
+    def _frame(self) -> None:
+        """One frame for every reply in the batch, handed out; then the ended ones leave."""
+        self._leave(
+            {row: Ending.CANCELLED for row, job in enumerate(self._running) if job.stopped()}
+        )
+        count = len(self._running)
+        if not count:
+            return
+        try:
+            self._step(next(size for size in self.buckets if size >= count))
+            # the one host synchronisation per frame; a copy even on the CPU, as the next
+            # step overwrites the codes
+            codes = self._frames.codes[:count].to("cpu", copy=True)
+            finished = self._frames.finished[:count].tolist()
+        except Exception as err:
+            _LOGGER.exception("CSM failed to make a frame")
+            for job in self._running:
+                job.end(None, err)
+            for row in range(count):
+                self._frames.release(row)
+            self._running.clear()
+            return
+        leaving: dict[int, Ending] = {}
+        for row, job in enumerate(self._running):
+            job.frames += 1
+            if finished[row]:
+                leaving[row] = Ending.END_OF_AUDIO
+                continue
+            job.reply.deliver(codes[row])
+            if job.frames >= job.max_frames:
+                leaving[row] = Ending.LIMIT
+        self._leave(leaving)
+
+    def _leave(self, endings: dict[int, Ending]) -> None:
+        """End the replies in these slots; the last replies move into the gaps. (Replies end
+        before any slot work, which may fail: an ended reply must never wait.)"""
+        for row in sorted(endings, reverse=True):
+            self._running[row].end(endings[row])
+            last = len(self._running) - 1
+            if row != last:
+                self._frames.move(last, row)
+                self._running[row] = self._running[last]
+            self._running.pop()
+            self._frames.release(last)
