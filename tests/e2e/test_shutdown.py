@@ -72,7 +72,8 @@ async def test_sigterm_lets_the_reply_in_progress_finish_and_saves_the_history(
     assert np.frombuffer(bytes(answered.audio), dtype="<i2").any()
     history = HistoryStore(ContextSettings())
     HistoryFile(history, tmp_path / "context.npz", delay=0).load()
-    assert len(history.turns("kitchen")) == 2
+    assert [turn.assistant_text for turn in history.turns("kitchen")] == [REPLY]
+    assert [turn.assistant_text for turn in history.turns("default")] == ["Good morning."]
     assert "Stopping: replies in progress have" in server.log.read_text()
 
 
