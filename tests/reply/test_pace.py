@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import SynthesisRequest
 from wyoming_polytts.reply.pace import MARGIN, Cost, CostModel, Pacer
 from wyoming_polytts.reply.scheduler import Scheduler
@@ -50,6 +49,39 @@ def test_costs_of_one_length_only_keep_a_fixed_part_and_never_go_negative() -> N
     assert faster.cost("en-US").per_char > 0 and faster.cost("en-US").fixed >= 0
 
 
+def test_the_speech_per_character_is_learnt_from_the_audio_made() -> None:
+    model = CostModel()
+    assert model.speech("en-US") is None  # the engine's nominal rate stands in
+    model.record("en-US", 100, 1.0, audio_seconds=5.0)
+    model.record("en-US", 50, 0.5, audio_seconds=3.0)
+    model.record("en-US", 40, 0.4)  # cut short: its audio says nothing of the rate
+    assert model.speech("en-US") == pytest.approx(8.0 / 150)
+    assert model.speech("fr") == model.speech("en-US")  # borrowed until measured
+
+
+def test_the_shortest_segment_that_keeps_up_pays_for_the_fixed_cost() -> None:
+    # A loaded machine: 0.9 s whatever the length, 0.037 s a character, speech 0.053 s
+    assert Cost(fixed=0.9, per_char=0.037).sustained_chars(0.053) == 57
+    # A fast one: a few characters already make audio faster than it is spoken
+    assert Cost(fixed=0.2, per_char=0.008).sustained_chars(0.053) == 5
+    # Slower than speech: no length keeps up
+    assert Cost(fixed=0.2, per_char=0.06).sustained_chars(0.053) is None
+    # Four replies sharing the worker: each has a quarter of it
+    assert Cost(fixed=0.2, per_char=0.008).sustained_chars(0.053, sharers=4) == 39
+    assert Cost(fixed=0.9, per_char=0.037).sustained_chars(0.053, sharers=2) is None
+
+
+async def test_replies_share_the_workers() -> None:
+    scheduler = Scheduler(loaded_fake(), workers=2, max_replies=8)
+    tickets = [scheduler.open_reply()]
+    assert scheduler.sharers == 1.0  # one reply on two workers has no more than one
+    tickets += [scheduler.open_reply() for _ in range(4)]
+    assert scheduler.sharers == 2.5
+    for ticket in tickets:
+        ticket.close(cancel=True)
+    assert scheduler.sharers == 1.0
+
+
 def test_the_second_segment_has_until_the_first_one_has_played() -> None:
     clock = Clock()
     pacer = Pacer(clock)
@@ -80,23 +112,30 @@ async def test_queued_work_that_goes_first_delays_a_later_segment() -> None:
     assert scheduler.wait_for_worker(200.0) == 0.0
 
 
-async def test_a_long_sentence_after_a_short_first_one_is_cut_to_be_ready_in_time(serve) -> None:
-    """On a slow engine the long sentence would leave the listener in silence after "Sure!":
-    its first phrase goes alone, and the pieces grow as audio builds up."""
+async def spoken_pieces(serve, samples: list[tuple[int, float]]) -> list[str]:  # type: ignore[no-untyped-def]
+    """The pieces REPLY is spoken in, planned while the engine's costs are those of
+    `samples` (characters, seconds): nothing finishes before the reply is planned."""
     engine = loaded_fake(streams=False)
-    engine.gate.clear()  # nothing finishes while the reply is planned: its costs stay put
+    engine.gate.clear()
     async with serve([engine]) as server:
         costs = server.service.backends["kokoro"].scheduler.costs
-        costs.record("en-US", 10, 0.1)
-        costs.record("en-US", 100, 0.55)  # 0.05 s + 0.005 s a character
+        for chars, seconds in samples:
+            costs.record("en-US", chars, seconds)
         pending = asyncio.create_task(synthesize_reply(server.host, server.port, REPLY))
         await wait_for(lambda: len(engine.requests) == 1)
         engine.gate.set()
         reply = await pending
+    assert reply.error is None
+    return [request.text for request in engine.requests]
+
+
+async def test_a_long_sentence_after_a_short_first_one_is_cut_to_be_ready_in_time(serve) -> None:
+    """On a slow engine the long sentence would leave the listener in silence after "Sure!":
+    its first phrase goes alone, and the pieces grow as audio builds up."""
+    pieces = await spoken_pieces(serve, [(10, 0.1), (100, 0.55)])  # 0.05 s + 0.005 s a char
     # "Sure!" plays 0.05 s, then its 0.3 s pause: the next piece has 0.2 s (30 characters)
     # once the margin is kept; each piece played gives the next one more time
-    assert reply.error is None
-    assert [request.text for request in engine.requests] == [
+    assert pieces == [
         "Sure!",
         "I've turned on the kitchen lights",
         "and set them to forty percent brightness,",
@@ -105,17 +144,27 @@ async def test_a_long_sentence_after_a_short_first_one_is_cut_to_be_ready_in_tim
 
 
 async def test_an_engine_fast_enough_speaks_whole_sentences(serve) -> None:
-    engine = loaded_fake(streams=False)
-    engine.gate.clear()
-    async with serve([engine], Config()) as server:
-        costs = server.service.backends["kokoro"].scheduler.costs
-        costs.record("en-US", 10, 0.001)
-        costs.record("en-US", 100, 0.01)
-        pending = asyncio.create_task(synthesize_reply(server.host, server.port, REPLY))
-        await wait_for(lambda: len(engine.requests) == 1)
-        engine.gate.set()
-        await pending
-    assert [request.text for request in engine.requests] == [
+    pieces = await spoken_pieces(serve, [(10, 0.001), (100, 0.01)])
+    assert pieces == [
+        "Sure!",
+        "I've turned on the kitchen lights and set them to forty percent brightness, "
+        "and the living room is at twenty one degrees.",
+    ]
+
+
+async def test_with_a_high_fixed_cost_a_cut_is_never_shorter_than_what_keeps_up(serve) -> None:
+    """Cut to what fits the 0.2 s after "Sure!", each piece would pay 0.3 s again, and the
+    pieces would shrink until one is late: the first piece is at least 60 characters."""
+    pieces = await spoken_pieces(serve, [(10, 0.35), (100, 0.8)])  # 0.3 s + 0.005 s a char
+    assert pieces[:2] == [
+        "Sure!",
+        "I've turned on the kitchen lights and set them to forty percent brightness,",
+    ]
+
+
+async def test_an_engine_slower_than_speech_is_never_cut(serve) -> None:
+    pieces = await spoken_pieces(serve, [(10, 0.2), (100, 2.0)])  # 0.02 s a character
+    assert pieces == [
         "Sure!",
         "I've turned on the kitchen lights and set them to forty percent brightness, "
         "and the living room is at twenty one degrees.",

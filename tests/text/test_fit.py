@@ -52,3 +52,10 @@ def test_other_languages_cut_before_their_own_conjunctions() -> None:
     first, rest = fit(Segment(text, Pause.SENTENCE), 40, Locale.of("es"))
     assert first.text == "He encendido las luces de la cocina"
     assert rest is not None and rest.text.startswith("y he bajado")
+
+
+def test_a_first_part_is_never_shorter_than_asked_and_still_ends_at_a_pause() -> None:
+    # The phrase that fits 60 characters ends at 46; a clause a little longer is the cut
+    first, rest = fit(Segment(LIGHTS, Pause.SENTENCE), 60, EN, min_chars=60)
+    assert (first.text, first.pause) == (LIGHTS[:75], Pause.CLAUSE)
+    assert rest is not None and rest.text == LIGHTS[76:]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..engines.base import Audio, Engine, SynthesisRequest
+from ..engines.base import SAMPLE_RATE, Audio, Engine, SynthesisRequest
 from ..engines.errors import SynthesisCancelled
 from .cache import PhraseCache
 from .job import Job, JobQueue
@@ -84,6 +84,11 @@ class Scheduler:
     def replies(self) -> int:
         """Replies admitted and not released."""
         return self._replies
+
+    @property
+    def sharers(self) -> float:
+        """Replies in progress per worker, at least 1: about how many share each worker."""
+        return max(1.0, self._replies / max(self._workers, 1))
 
     def open_reply(self) -> ReplyTicket:
         """Admit a new reply, or raise SchedulerBusy when too many are in progress."""
@@ -204,7 +209,8 @@ class Scheduler:
             job.deliver(err)
             return
         job.synthesis_seconds = time.monotonic() - started
-        self.costs.record(job.language, len(job.request.text), job.synthesis_seconds)
+        audio_seconds = sum(len(block) for block in blocks) / SAMPLE_RATE * job.request.speed
+        self.costs.record(job.language, len(job.request.text), job.synthesis_seconds, audio_seconds)
         if self.cache is not None and self.engine.cacheable:
             self.cache.put(self._cache_key(job.request), _joined(blocks))
 

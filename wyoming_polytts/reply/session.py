@@ -220,14 +220,28 @@ class ReplySession:
 
     def _paced(self, segment: Segment) -> Segment:
         """The segment, or as much of it as is ready before the listener runs out of audio
-        (the rest waits first in line). Engines that stream a segment's audio need no cut."""
+        (the rest waits first in line), but never so little that the pieces after it cannot
+        keep up. Engines that stream a segment's audio need no cut."""
         lane = self._lanes[self._lane]
         scheduler, language = lane.backend.scheduler, self._language(segment)
         budget = self._pacer.budget(scheduler.wait_for_worker(self._pacer.deadline()))
         if budget is None or lane.backend.engine.streams:
             return segment
-        max_chars = scheduler.costs.cost(language).chars_within(budget)
-        head, tail = fit(segment, max_chars, Locale.of(language))
+        cost = scheduler.costs.cost(language)
+        shortest = cost.sustained_chars(self._audio_per_char(segment), scheduler.sharers)
+        if shortest is None:
+            return segment  # cutting only adds fixed costs to a reply that is late anyway
+        max_chars = max(cost.chars_within(budget), shortest)
+        head, tail = fit(segment, max_chars, Locale.of(language), min_chars=shortest)
+        _LOGGER.debug(
+            "Paced: %s of %s characters (%.2f s to be in time, %s to keep up; %s, %.1f sharers)",
+            len(head.text),
+            len(segment.text),
+            budget,
+            shortest,
+            cost,
+            scheduler.sharers,
+        )
         if tail is not None:
             self._waiting.appendleft(tail)
         return head
@@ -237,13 +251,19 @@ class ReplySession:
         deadline = self._pacer.deadline()
         scheduler = self._lanes[self._lane].backend.scheduler
         wait = scheduler.wait_for_worker(deadline)
-        rate = self._lanes[self._lane].backend.engine.chars_per_second
-        seconds = len(segment.text) / rate / self._speed(segment)
+        seconds = len(segment.text) * self._audio_per_char(segment)
         job = self._job(segment, deadline)
         self._pacer.submitted(job.cost, wait, seconds + self._pipeline.pause_after(segment))
         item = _Pending(segment, deadline, seconds, job, self._lane)
         self._backlog.append(item)
         self._segments.put_nowait(item)
+
+    def _audio_per_char(self, segment: Segment) -> float:
+        """Seconds the segment's speech lasts per character: as measured on this engine's
+        latest segments, else its nominal rate."""
+        backend = self._lanes[self._lane].backend
+        measured = backend.scheduler.costs.speech(self._language(segment))
+        return (measured or 1 / backend.engine.chars_per_second) / self._speed(segment)
 
     def _language(self, segment: Segment) -> str:
         return segment.delivery.language or self._lanes[self._lane].route.language

@@ -19,14 +19,16 @@ LLM_CHARS_PER_SECOND = 200.0
 async def stream_replies(
     host: str,
     port: int,
-    text: str,
+    text: str | Sequence[str],
     clients: int,
     *,
     voice: str | None = None,
     fragment_chars: int = 7,
     contexts: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[Reply]:
-    """`clients` replies of `text` at once; `contexts` (one per client) name their satellites."""
+    """`clients` replies at once, of `text` or each of its own (`text[index]`); `contexts`
+    (one per client) name their satellites."""
+    texts = [text] * clients if isinstance(text, str) else list(text)
     delay = fragment_chars / LLM_CHARS_PER_SECOND
     return list(
         await asyncio.gather(
@@ -34,7 +36,7 @@ async def stream_replies(
                 stream_reply(
                     host,
                     port,
-                    text,
+                    texts[index],
                     voice=voice,
                     fragment_chars=fragment_chars,
                     fragment_delay=delay,

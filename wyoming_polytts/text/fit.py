@@ -41,14 +41,16 @@ SLACK = 1.5
 """How much longer than its budget a first part may be to end at a clause or phrase."""
 
 
-def fit(segment: Segment, max_chars: int, locale: Locale) -> tuple[Segment, Segment | None]:
+def fit(
+    segment: Segment, max_chars: int, locale: Locale, min_chars: int = 0
+) -> tuple[Segment, Segment | None]:
     """`segment` whole when it has at most `max_chars` characters, else its first part (as
-    long as fits, at the best pause) and the rest; (segment, None) when no cut keeps both
-    parts MIN_WORDS long."""
+    long as fits, at the best pause, and at least `min_chars` long) and the rest;
+    (segment, None) when no cut keeps both parts MIN_WORDS long."""
     text = segment.text
     if len(text) <= max_chars:
         return segment, None
-    cut = _best_cut(text, max_chars, locale)
+    cut = _best_cut(text, max_chars, locale, min_chars)
     if cut is None:
         return segment, None
     end, pause = cut
@@ -57,12 +59,14 @@ def fit(segment: Segment, max_chars: int, locale: Locale) -> tuple[Segment, Segm
     return head, tail
 
 
-def _best_cut(text: str, max_chars: int, locale: Locale) -> tuple[int, Pause] | None:
+def _best_cut(
+    text: str, max_chars: int, locale: Locale, min_chars: int
+) -> tuple[int, Pause] | None:
     """The latest cut of the best kind within `max_chars`; a phrase a little longer rather
     than words torn apart; when nothing fits, the earliest phrase (the reply is late)."""
-    clauses = _usable(text, [match.end() for match in _CLAUSE.finditer(text)])
-    phrases = _usable(text, _phrase_starts(text, locale))
-    words = _usable(text, _word_breaks(text, locale))
+    clauses = _usable(text, [match.end() for match in _CLAUSE.finditer(text)], min_chars)
+    phrases = _usable(text, _phrase_starts(text, locale), min_chars)
+    words = _usable(text, _word_breaks(text, locale), min_chars)
     choices = [
         (max_chars, [(clauses, Pause.CLAUSE), (phrases, Pause.PHRASE)]),
         (int(max_chars * SLACK), [(clauses, Pause.CLAUSE), (phrases, Pause.PHRASE)]),
@@ -81,9 +85,13 @@ def _best_cut(text: str, max_chars: int, locale: Locale) -> tuple[int, Pause] | 
     return None
 
 
-def _usable(text: str, ends: list[int]) -> list[int]:
-    """The cuts that leave both parts MIN_WORDS long."""
-    return [end for end in ends if _words(text[:end]) >= MIN_WORDS <= _words(text[end:])]
+def _usable(text: str, ends: list[int], min_chars: int) -> list[int]:
+    """The cuts that leave both parts MIN_WORDS long, the first at least `min_chars`."""
+    return [
+        end
+        for end in ends
+        if end >= min_chars and _words(text[:end]) >= MIN_WORDS <= _words(text[end:])
+    ]
 
 
 def _word_breaks(text: str, locale: Locale) -> list[int]:
