@@ -22,6 +22,7 @@ from wyoming_polytts.satellites.history_file import HistoryFile
 from wyoming_polytts.satellites.settings import ContextSettings
 from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.client import stream_reply
+from wyoming_polytts.testing.http_files import serving
 from wyoming_polytts.testing.launcher import start_server
 
 pytestmark = pytest.mark.e2e
@@ -101,12 +102,8 @@ class SlowRelease(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(name="slow_release")
 def slow_release_fixture() -> Iterator[str]:
     SlowRelease.requested.clear()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowRelease)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(SlowRelease) as base:
+        yield base
 
 
 async def test_sigterm_during_a_model_fetch_exits_at_once_leaving_nothing_valid(

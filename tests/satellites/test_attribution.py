@@ -46,8 +46,9 @@ class Grace:
 
 @asynccontextmanager
 async def home_and_server(
-    serve, engine: FakeEngine
-) -> AsyncIterator[tuple[FakeHomeAssistant, RunningServer, Grace]]:
+    serve,
+) -> AsyncIterator[tuple[FakeHomeAssistant, RunningServer, Grace, FakeEngine]]:
+    engine = loaded_fake()
     async with fake_home_assistant() as home:
         home.states = {KITCHEN: "idle", OFFICE: "idle"}
         home.devices = {KITCHEN: "dev-kitchen", OFFICE: "dev-office"}
@@ -59,17 +60,19 @@ async def home_and_server(
             grace = Grace()
             channel.sleep = grace
             await asyncio.wait_for(channel.connected.wait(), 5)
-            yield home, server, grace
+            yield home, server, grace, engine
 
 
-async def announce(server: RunningServer, text: str) -> asyncio.Task[Reply]:
-    """Home Assistant opens the TTS request (no voice named, no satellite in it)."""
-    return asyncio.create_task(synthesize_reply(server.host, server.port, text))
+async def announce(server: RunningServer, grace: Grace, text: str) -> asyncio.Task[Reply]:
+    """Home Assistant opens the TTS request (no voice named, no satellite in it); returns
+    once the reply waits out the grace period."""
+    pending = asyncio.create_task(synthesize_reply(server.host, server.port, text))
+    await grace.waiting.wait()
+    return pending
 
 
 async def test_a_reply_of_a_satellite_already_replying_does_not_wait(serve) -> None:
-    engine = loaded_fake()
-    async with home_and_server(serve, engine) as (home, server, grace):
+    async with home_and_server(serve) as (home, server, grace, engine):
         home.add_run("r1", "2026-11-26T10:00:31+00:00", "dev-kitchen", "Is it warm?", "c1")
         await home.set_state(KITCHEN, "listening")
         await home.set_state(KITCHEN, "processing")
@@ -87,11 +90,9 @@ async def test_a_reply_of_a_satellite_already_replying_does_not_wait(serve) -> N
 async def test_an_announcement_gets_its_satellite_when_it_turns_active_in_the_grace_period(
     serve,
 ) -> None:
-    engine = loaded_fake()
-    async with home_and_server(serve, engine) as (home, server, grace):
-        pending = await announce(server, "The washing machine is done.")
-        await grace.waiting.wait()  # nothing is synthesized while the reply looks
-        assert engine.requests == []
+    async with home_and_server(serve) as (home, server, grace, engine):
+        pending = await announce(server, grace, "The washing machine is done.")
+        assert engine.requests == []  # nothing is synthesized while the reply looks
         await home.set_state(KITCHEN, "responding")
         await wait_for(lambda: server.service.channel.current() is not None)  # type: ignore[union-attr]
         grace.over.set()
@@ -107,10 +108,8 @@ async def test_an_announcement_gets_its_satellite_when_it_turns_active_in_the_gr
 
 
 async def test_a_satellite_that_turns_active_after_the_grace_period_is_not_taken(serve) -> None:
-    engine = loaded_fake()
-    async with home_and_server(serve, engine) as (home, server, grace):
-        pending = await announce(server, "Dinner is ready.")
-        await grace.waiting.wait()
+    async with home_and_server(serve) as (home, server, grace, engine):
+        pending = await announce(server, grace, "Dinner is ready.")
         grace.over.set()  # the grace period ends before Home Assistant says anything
         reply = await pending
         await home.set_state(KITCHEN, "responding")
@@ -123,10 +122,8 @@ async def test_a_satellite_that_turns_active_after_the_grace_period_is_not_taken
 async def test_two_satellites_turning_active_in_the_grace_period_are_never_guessed(
     serve,
 ) -> None:
-    engine = loaded_fake()
-    async with home_and_server(serve, engine) as (home, server, grace):
-        pending = await announce(server, "Everyone, the door is open.")
-        await grace.waiting.wait()
+    async with home_and_server(serve) as (home, server, grace, engine):
+        pending = await announce(server, grace, "Everyone, the door is open.")
         await home.set_state(KITCHEN, "responding")
         await home.set_state(OFFICE, "responding")
         channel = server.service.channel
@@ -140,13 +137,11 @@ async def test_two_satellites_turning_active_in_the_grace_period_are_never_guess
 
 async def test_an_ended_runs_question_is_never_attached(serve) -> None:
     """The satellite's previous exchange ended: an announcement has no question of its own."""
-    engine = loaded_fake()
-    async with home_and_server(serve, engine) as (home, server, grace):
+    async with home_and_server(serve) as (home, server, grace, _engine):
         home.add_run(
             "old", "2026-11-26T10:00:31+00:00", "dev-kitchen", "Old question", "c0", ended=True
         )
-        pending = await announce(server, "Your timer is done.")
-        await grace.waiting.wait()
+        pending = await announce(server, grace, "Your timer is done.")
         await home.set_state(KITCHEN, "responding")
         channel = server.service.channel
         assert channel is not None
@@ -161,8 +156,7 @@ async def test_an_ended_runs_question_is_never_attached(serve) -> None:
 
 async def test_a_run_from_before_the_exchange_began_is_not_this_replys(serve) -> None:
     """A run still open in the debug view but older than the satellite's waking is not it."""
-    engine = loaded_fake()
-    async with home_and_server(serve, engine) as (home, server, _grace):
+    async with home_and_server(serve) as (home, server, _grace, _engine):
         home.add_run("stale", "2026-11-26T09:59:00+00:00", "dev-kitchen", "Stale question", "c0")
         home.add_run("now", "2026-11-26T10:00:32+00:00", "dev-kitchen", "Fresh question", "c1")
         await home.set_state(KITCHEN, "listening")

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,7 +14,7 @@ from wyoming.event import Event, async_read_event, async_write_event
 
 from wyoming_polytts.config import Config
 from wyoming_polytts.server.settings import ServerSettings
-from wyoming_polytts.testing.client import synthesize_reply
+from wyoming_polytts.testing.client import request_without_reading, synthesize_reply
 from wyoming_polytts.testing.fake_engine import loaded_fake
 from wyoming_polytts.testing.in_process import RunningServer
 from wyoming_polytts.testing.waiting import wait_for
@@ -186,13 +185,9 @@ async def test_a_client_that_stops_reading_loses_its_reply_not_its_slot(serve) -
     engine = loaded_fake()
     settings = config(max_replies=1, write_timeout=1.0, read_ahead=3600.0)
     async with serve([engine], settings) as server:
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        sock.connect((server.host, server.port))
-        _reader, writer = await asyncio.open_connection(sock=sock)
         # Minutes of audio, which no socket buffer holds: the server's writes stall
         text = "This sentence is spoken to nobody at all. " * 400
-        await async_write_event(Event(type="synthesize", data={"text": text}), writer)
+        writer = await request_without_reading(server.host, server.port, text)
         await wait_for(lambda: slots_held(server) == 0, timeout=60)
         writer.close()
         assert len(engine.requests) < text.count(".")  # the rest was never synthesized

@@ -8,7 +8,6 @@ import contextlib
 import gc
 import itertools
 import logging
-import socket
 import tracemalloc
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -17,7 +16,11 @@ from wyoming.event import Event, async_read_event, async_write_event
 
 from wyoming_polytts.config import Config
 from wyoming_polytts.server.settings import ServerSettings
-from wyoming_polytts.testing.client import stream_reply, synthesize_reply
+from wyoming_polytts.testing.client import (
+    request_without_reading,
+    stream_reply,
+    synthesize_reply,
+)
 from wyoming_polytts.testing.fake_engine import loaded_fake
 from wyoming_polytts.testing.in_process import RunningServer
 from wyoming_polytts.testing.waiting import wait_for
@@ -105,12 +108,8 @@ async def half_frame(server: RunningServer) -> str:
 
 
 async def not_reading(server: RunningServer) -> str:
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((server.host, server.port))
-    _reader, writer = await asyncio.open_connection(sock=sock)
     text = "Nobody takes this audio. " * 60
-    await async_write_event(Event(type="synthesize", data={"text": text}), writer)
+    writer = await request_without_reading(server.host, server.port, text)
     await asyncio.sleep(1.0)  # longer than the write timeout
     writer.close()
     return "abandoned"

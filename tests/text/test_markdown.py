@@ -12,38 +12,36 @@ from wyoming_polytts.text.markdown import (
     without_stray_pipes,
 )
 
-
-def kinds(source: str) -> list[tuple[BlockKind, str]]:
-    return [(block.kind, block.text) for block in blocks(source)]
-
-
-def test_headings_paragraphs_and_lists() -> None:
-    source = "# Title\n\nSome text\nover two lines.\n\n- one\n- [x] two\n  * nested\n\n1) first"
-    assert kinds(source) == [
-        (BlockKind.HEADING, "Title"),
-        (BlockKind.PARAGRAPH, "Some text\nover two lines."),
-        (BlockKind.ITEM, "one"),
-        (BlockKind.ITEM, "two"),
-        (BlockKind.ITEM, "nested"),
-        (BlockKind.ITEM, "first"),
-    ]
+HEADING, PARAGRAPH, ITEM, ROW = (
+    BlockKind.HEADING,
+    BlockKind.PARAGRAPH,
+    BlockKind.ITEM,
+    BlockKind.TABLE_ROW,
+)
 
 
-def test_setext_headings_quotes_and_silent_blocks() -> None:
-    source = "Title\n=====\n\n> quoted\nlazy line\n\n***\n\n<div>\nhtml\n</div>\n"
-    assert kinds(source) == [
-        (BlockKind.HEADING, "Title"),
-        (BlockKind.PARAGRAPH, "quoted\nlazy line"),
-    ]
-
-
-def test_tables_give_one_row_per_line() -> None:
-    source = "| Room | Temp |\n|:--|--:|\n| **Den** | 19 °C |\n|  | empty |"
-    assert kinds(source) == [
-        (BlockKind.TABLE_ROW, "Room, Temp"),
-        (BlockKind.TABLE_ROW, "**Den**, 19 °C"),
-        (BlockKind.TABLE_ROW, "empty"),
-    ]
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "# Title\n\nSome text\nover two lines.\n\n- one\n- [x] two\n  * nested\n\n1) first",
+            [(HEADING, "Title"), (PARAGRAPH, "Some text\nover two lines.")]
+            + [(ITEM, text) for text in ("one", "two", "nested", "first")],
+        ),
+        # Setext headings and quotes are spoken; rules and HTML blocks are silent
+        (
+            "Title\n=====\n\n> quoted\nlazy line\n\n***\n\n<div>\nhtml\n</div>\n",
+            [(HEADING, "Title"), (PARAGRAPH, "quoted\nlazy line")],
+        ),
+        # Tables give one row per line
+        (
+            "| Room | Temp |\n|:--|--:|\n| **Den** | 19 °C |\n|  | empty |",
+            [(ROW, "Room, Temp"), (ROW, "**Den**, 19 °C"), (ROW, "empty")],
+        ),
+    ],
+)
+def test_blocks_and_their_kinds(source: str, expected: list[tuple[BlockKind, str]]) -> None:
+    assert [(block.kind, block.text) for block in blocks(source)] == expected
 
 
 def test_code_blocks_have_no_text_and_remember_their_fence() -> None:

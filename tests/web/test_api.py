@@ -381,15 +381,15 @@ async def test_page_links_resolve_below_the_ingress_path(
     assert 'href="/' not in html.replace(f'href="{base}"', "") and 'src="/' not in html
 
 
-@pytest.mark.parametrize(
-    ("path", "content_type"),
-    [
-        ("/static/app.js", "javascript"),
-        ("/static/preview.js", "javascript"),
-        ("/static/style.css", "text/css"),
-        ("/static/icon.svg", "image/svg+xml"),
-    ],
-)
+ASSET_TYPES = {
+    "/static/app.js": "javascript",
+    "/static/preview.js": "javascript",
+    "/static/style.css": "text/css",
+    "/static/icon.svg": "image/svg+xml",
+}
+
+
+@pytest.mark.parametrize(("path", "content_type"), ASSET_TYPES.items())
 async def test_the_page_assets_are_served(serve_web, path: str, content_type: str) -> None:
     async with serve_web([loaded_fake()]) as both:
         response = await both.web.get(path)

@@ -8,6 +8,7 @@ sends one `synthesize`, and records when each audio chunk arrived.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,11 +17,19 @@ from wyoming import tts
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.client import AsyncTcpClient
 from wyoming.error import Error
-from wyoming.event import Event
+from wyoming.event import Event, async_write_event
 
 from ..server.healthcheck import describe
 
-__all__ = ["Reply", "describe", "fragments", "stalls", "stream_reply", "synthesize_reply"]
+__all__ = [
+    "Reply",
+    "describe",
+    "fragments",
+    "request_without_reading",
+    "stalls",
+    "stream_reply",
+    "synthesize_reply",
+]
 
 
 @dataclass
@@ -176,3 +185,14 @@ async def _collect(
                 break
     reply.total_seconds = time.monotonic() - started
     return reply
+
+
+async def request_without_reading(host: str, port: int, text: str) -> asyncio.StreamWriter:
+    """Ask for `text` spoken, then never read: a client whose small receive buffer fills up
+    and stalls the server's writes. Close the writer that comes back."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, port))
+    _reader, writer = await asyncio.open_connection(sock=sock)
+    await async_write_event(tts.Synthesize(text=text).event(), writer)
+    return writer

@@ -36,6 +36,7 @@ from wyoming_polytts.engines.kokoro.sources import (
     run_cancellable,
     write_voices_npz,
 )
+from wyoming_polytts.testing.http_files import serving
 
 GOOD = b"the real model bytes" * 100
 BIG = bytes(range(256)) * (25 * 4096)  # 25 MiB: 25 blocks of the copy loop
@@ -74,12 +75,8 @@ class Files(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(name="http_base")
 def http_base_fixture() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Files) as base:
+        yield base
 
 
 def leftovers(directory: Path) -> list[str]:

@@ -14,7 +14,7 @@ from wyoming.event import async_read_event, async_write_event
 from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
 from wyoming.tts import Synthesize
 
-from wyoming_polytts.engines.base import SAMPLE_RATE, SynthesisRequest
+from wyoming_polytts.engines.base import SAMPLE_RATE, Audio, SynthesisRequest
 from wyoming_polytts.engines.errors import EngineUnavailable
 from wyoming_polytts.engines.remote.engine import RemoteFailed, WyomingRemoteEngine
 from wyoming_polytts.engines.remote.settings import RemoteSettings
@@ -38,6 +38,12 @@ def remote_csm(**kwargs: object) -> FakeEngine:
 def remote_engine(port: int, **settings: object) -> WyomingRemoteEngine:
     options = {"uri": f"tcp://127.0.0.1:{port}", "home": HOME, "conversational": True}
     return WyomingRemoteEngine("gpu", RemoteSettings(**{**options, **settings}))  # type: ignore[arg-type]
+
+
+async def spoken(engine: WyomingRemoteEngine, text: str, voice: str) -> list[Audio]:
+    """The blocks the remote engine makes for `text`, run off the loop as a worker would."""
+    request = SynthesisRequest(text, voice)
+    return await asyncio.to_thread(list, engine.synthesize(request, threading.Event()))
 
 
 async def ready(server: RunningServer) -> None:
@@ -94,9 +100,8 @@ async def test_an_unreachable_remote_fails_fast_and_comes_back(serve) -> None:
     await asyncio.to_thread(gpu.refresh)
     # Listed voices stay requestable while the remote is away
     assert [v.name for v in gpu.voices()] == ["gpu.csm_0"]
-    request = SynthesisRequest("Hello.", "gpu.csm_0")
     with pytest.raises(EngineUnavailable, match="unreachable"):
-        list(gpu.synthesize(request, threading.Event()))
+        await spoken(gpu, "Hello.", "gpu.csm_0")
     kokoro = loaded_fake()
     async with serve([gpu, kokoro]) as front:
         await ready(front)
@@ -105,7 +110,7 @@ async def test_an_unreachable_remote_fails_fast_and_comes_back(serve) -> None:
     # The remote comes up: the next Describe finds it, and it speaks again
     async with tone_server(rate=SAMPLE_RATE, seconds=0.25, port=port, voice="csm_0"):
         await asyncio.to_thread(gpu.refresh)
-        blocks = await asyncio.to_thread(list, gpu.synthesize(request, threading.Event()))
+        blocks = await spoken(gpu, "Hello.", "gpu.csm_0")
     assert sum(len(block) for block in blocks) == SAMPLE_RATE // 4
 
 
@@ -157,8 +162,7 @@ async def test_other_rates_are_converted_to_24_khz() -> None:
         await asyncio.to_thread(piper.load)
         try:
             assert [(v.name, v.languages) for v in piper.voices()] == [("lessac", ("en_US",))]
-            request = SynthesisRequest("Hello.", "lessac")
-            blocks = await asyncio.to_thread(list, piper.synthesize(request, threading.Event()))
+            blocks = await spoken(piper, "Hello.", "lessac")
         finally:
             piper.close()
     audio = np.concatenate(blocks)
@@ -173,9 +177,8 @@ async def test_an_error_event_from_the_remote_is_a_failure(serve) -> None:
         gpu = remote_engine(remote.port)
         await asyncio.to_thread(gpu.load)
         try:
-            request = SynthesisRequest("boom", "gpu.csm_0")
             with pytest.raises(RemoteFailed, match="remote gpu: the voice engine failed"):
-                await asyncio.to_thread(list, gpu.synthesize(request, threading.Event()))
+                await spoken(gpu, "boom", "gpu.csm_0")
         finally:
             gpu.close()
 
@@ -193,8 +196,7 @@ async def test_a_remote_frame_over_the_limit_fails_the_segment_not_the_server(se
     port = server.sockets[0].getsockname()[1]
     remote = remote_engine(port, voices=("csm_0",), max_frame_bytes=1 << 20)
     try:
-        request = SynthesisRequest("Hello.", "gpu.csm_0")
         with pytest.raises(RemoteFailed, match="broken frame: payload_length 999999999"):
-            await asyncio.to_thread(list, remote.synthesize(request, threading.Event()))
+            await spoken(remote, "Hello.", "gpu.csm_0")
     finally:
         server.close()
