@@ -404,8 +404,8 @@ def main() -> None:
     if heard:
         print(
             f"\nIntelligibility: Whisper base heard {heard[0]} English corpus replies, streamed, "
+            f"with a mean word error rate of {heard[1]:.1%} against the expected speech."
         )
-        print(f"with a mean word error rate of {heard[1]:.1%} against the expected speech.")
 
 
 if __name__ == "__main__":
