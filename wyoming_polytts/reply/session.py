@@ -213,18 +213,22 @@ class ReplySession:
             not self._backlog
             or self._pacer.timeline - self._written_seconds < self._limits.read_ahead
         ):
-            self._submit(self._paced(self._waiting.popleft()))
+            # The moment the player would run dry without the next segment
+            deadline = self._pacer.deadline()
+            wait = self._lanes[self._lane].backend.scheduler.wait_for_worker(deadline)
+            self._submit(self._paced(self._waiting.popleft(), wait), deadline, wait)
         if self._text_complete and not self._waiting:
             self._text_complete = False  # the end marker goes once
             self._segments.put_nowait(None)
 
-    def _paced(self, segment: Segment) -> Segment:
+    def _paced(self, segment: Segment, wait: float) -> Segment:
         """The segment, or as much of it as is ready before the listener runs out of audio
         (the rest waits first in line), but never so little that the pieces after it cannot
-        keep up. Engines that stream a segment's audio need no cut."""
+        keep up; `wait`: expected seconds before a worker takes it. Engines that stream a
+        segment's audio need no cut."""
         lane = self._lanes[self._lane]
         scheduler, language = lane.backend.scheduler, self._language(segment)
-        budget = self._pacer.budget(scheduler.wait_for_worker(self._pacer.deadline()))
+        budget = self._pacer.budget(wait)
         if budget is None or lane.backend.engine.streams:
             return segment
         cost = scheduler.costs.cost(language)
@@ -246,11 +250,7 @@ class ReplySession:
             self._waiting.appendleft(tail)
         return head
 
-    def _submit(self, segment: Segment) -> None:
-        # The moment the player would run dry without this segment
-        deadline = self._pacer.deadline()
-        scheduler = self._lanes[self._lane].backend.scheduler
-        wait = scheduler.wait_for_worker(deadline)
+    def _submit(self, segment: Segment, deadline: float, wait: float) -> None:
         seconds = len(segment.text) * self._audio_per_char(segment)
         job = self._job(segment, deadline)
         self._pacer.submitted(job.cost, wait, seconds + self._pipeline.pause_after(segment))
