@@ -182,17 +182,20 @@ class Scheduler:
             finally:
                 with self._condition:
                     self._running.discard(job)
-                job.finish()
-                with self._condition:
+                    job.finish()
                     self._condition.notify_all()  # a job waiting for this one may start
 
     def _run(self, job: Job) -> None:
         job.start()
-        blocks: list[Audio] = []
+        # The blocks are kept only for the cache: a streaming engine's segment can be long
+        kept: list[Audio] | None = [] if self.cache is not None and self.engine.cacheable else None
+        samples = 0
         started = time.monotonic()
         try:
             for block in self.engine.synthesize(job.request, job.cancel_event):
-                blocks.append(block)
+                samples += len(block)
+                if kept is not None:
+                    kept.append(block)
                 job.deliver(block)
         except SynthesisCancelled:
             _LOGGER.debug("A cancelled segment was dropped by %s", self.engine.name)
@@ -209,10 +212,10 @@ class Scheduler:
             job.deliver(err)
             return
         job.synthesis_seconds = time.monotonic() - started
-        audio_seconds = sum(len(block) for block in blocks) / SAMPLE_RATE * job.request.speed
+        audio_seconds = samples / SAMPLE_RATE * job.request.speed
         self.costs.record(job.language, len(job.request.text), job.synthesis_seconds, audio_seconds)
-        if self.cache is not None and self.engine.cacheable:
-            self.cache.put(self._cache_key(job.request), _joined(blocks))
+        if self.cache is not None and kept is not None:
+            self.cache.put(self._cache_key(job.request), _joined(kept))
 
 
 class ReplyTicket:
