@@ -125,7 +125,7 @@ def _length(header: dict[str, object], key: str, max_bytes: int) -> int:
 
 async def _read_line(reader: asyncio.StreamReader, max_bytes: int) -> bytes:
     line = bytearray()
-    while True:
+    while not line.endswith(b"\n"):
         try:
             line += await reader.readuntil(b"\n")
         except asyncio.IncompleteReadError as err:
@@ -133,12 +133,9 @@ async def _read_line(reader: asyncio.StreamReader, max_bytes: int) -> bytes:
         except asyncio.LimitOverrunError as err:
             # The stream's own buffer limit is smaller than ours: take what it holds and go on
             line += await reader.readexactly(err.consumed)
-        else:
-            if len(line) > max_bytes:
-                raise FrameError(f"header line is over the limit of {max_bytes} bytes")
-            return bytes(line)
         if len(line) > max_bytes:
             raise FrameError(f"header line is over the limit of {max_bytes} bytes")
+    return bytes(line)
 
 
 async def _read_exactly(reader: asyncio.StreamReader, length: int) -> bytes:
