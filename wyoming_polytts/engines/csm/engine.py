@@ -69,8 +69,8 @@ class CsmEngine(Engine):
 
     name = "csm"
     cacheable = False
-    streams = True
     """The same text sounds different after different turns."""
+    streams = True
     credit = Credit("Sesame (CSM-1B)", "https://huggingface.co/sesame/csm-1b")
     segments_in_order = True
     """A segment's prompt holds the reply's earlier segments, so they must be spoken first."""
@@ -218,10 +218,10 @@ class CsmEngine(Engine):
         self, runtime: CsmRuntime, reply: Reply, cancel: threading.Event
     ) -> Generator[Audio, None, list[Any]]:
         """Yield audio as the reply's frames arrive from the frame loop; return the frames."""
-        decoder = runtime.new_decoder()
         frames: list[Any] = []
         need = self._settings.first_chunk_frames
         try:
+            decoder = runtime.new_decoder()
             while True:
                 batch, ended = reply.take(need, cancel.is_set)
                 if cancel.is_set():
