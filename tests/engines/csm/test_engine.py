@@ -22,6 +22,7 @@ from wyoming_polytts.engines.csm.settings import CsmSettings, CsmVoiceSettings
 from wyoming_polytts.engines.errors import EngineUnavailable, SynthesisCancelled
 from wyoming_polytts.satellites.history import Conversation, HistoryStore
 from wyoming_polytts.satellites.settings import ContextSettings
+from wyoming_polytts.testing.csm_server import save_model
 from wyoming_polytts.testing.csm_tiny import (
     CODEBOOK_SIZE,
     SETTINGS,
@@ -354,8 +355,7 @@ def test_a_saved_model_that_prefers_codes_the_codec_lacks_still_speaks(tmp_path:
     Here a saved model that votes for them is loaded as users load theirs, by folder."""
     model, processor = build_tiny_csm(vocab_size=CODEBOOK_SIZE + 3)
     prefer_codes_the_codec_lacks(model)
-    model.save_pretrained(tmp_path / "csm")
-    processor.save_pretrained(tmp_path / "csm")
+    save_model(model, processor, tmp_path / "csm")
     engine = CsmEngine(dataclasses.replace(SETTINGS, model="csm"), (tmp_path,))
     engine.load()
     reply = conversation()
