@@ -13,6 +13,7 @@ from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import Audio, SynthesisRequest
 from wyoming_polytts.reply.cache import PhraseCache
 from wyoming_polytts.reply.scheduler import Scheduler
+from wyoming_polytts.reply.session import ReplyFailed
 from wyoming_polytts.reply.settings import RoutingSettings
 from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import synthesize_reply
@@ -184,3 +185,27 @@ async def test_an_engines_own_timeout_is_its_failure_not_a_silent_engine(serve) 
     async with serve([engine]) as server:
         reply = await synthesize_reply(server.host, server.port, "Hello.")
     assert reply.error is not None and reply.error.code == "synthesis-failed"
+
+
+async def test_a_failed_reply_cuts_and_submits_no_more_of_its_text(serve) -> None:
+    """A client may still send text after its reply failed (a preview does not cancel the
+    reply): nobody will hear it, so the engine is never asked to speak it."""
+    engine = loaded_fake(fail_on="breaks")
+
+    class QuietSink:
+        async def write(self, audio: Audio) -> None:
+            pass
+
+        async def close(self) -> None:
+            pass
+
+    async with serve([engine]) as server:
+        reply = server.service.open_reply(None, None, QuietSink())
+        reply.add_text("This sentence breaks the engine. And")
+        with pytest.raises(ReplyFailed):
+            await reply.wait()
+        reply.add_text(" nobody hears this one.")
+        reply.end_text()
+        await asyncio.sleep(0.3)  # what a segmenter still running would submit, it has by now
+        assert [r.text for r in engine.requests] == ["This sentence breaks the engine."]
+        assert slots_held(server.service) == 0

@@ -194,6 +194,8 @@ class ReplySession:
                 lane.ticket.close(cancel=True)
 
     def _release(self) -> None:
+        # A writer that failed leaves text nobody will hear: it is cut and submitted no more
+        self._segmenter.cancel()
         self._close_tickets()
         # A writer cancelled before it ran never recorded its end
         self._record.finish(CANCELLED)
