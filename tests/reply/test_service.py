@@ -11,6 +11,7 @@ import pytest
 from wyoming_polytts.app import build_service
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import EngineVoice
+from wyoming_polytts.engines.errors import BadVoice
 from wyoming_polytts.satellites.settings import (
     ContextSettings,
     HomeAssistantSettings,
@@ -18,7 +19,7 @@ from wyoming_polytts.satellites.settings import (
 )
 from wyoming_polytts.storage import ModelSettings
 from wyoming_polytts.testing.client import describe, stream_reply, synthesize_reply
-from wyoming_polytts.testing.fake_engine import loaded_fake
+from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
 
 SATELLITES = types.MappingProxyType(
     {
@@ -147,3 +148,22 @@ async def test_replies_naming_no_voice_with_profiles_warn_once_of_home_assistant
         await synthesize_reply(server.host, server.port, "Hello.", voice="kitchen")
     warnings = [r for r in caplog.records if "cached audio" in r.getMessage()]
     assert len(warnings) == 1
+
+
+class BlendingFake(FakeEngine):
+    """Reads a name with brackets as a blend, as Kokoro does, and cannot speak it."""
+
+    def find_voice(self, name: str) -> EngineVoice | None:
+        if "(" in name:
+            raise BadVoice(f"{name!r} is not a blend of known voices")
+        return super().find_voice(name)
+
+
+async def test_a_profile_whose_name_reads_like_a_blend_starts_and_speaks(serve) -> None:
+    engine = BlendingFake()
+    engine.loaded.set()
+    profiles = {"Kitchen (main)": SatelliteProfile(voice="bf_emma")}
+    async with serve([engine], Config(satellites=profiles)) as server:
+        reply = await stream_reply(server.host, server.port, "Hello.", voice="Kitchen (main)")
+    assert reply.error is None and reply.audio
+    assert engine.requests[0].voice == "bf_emma"

@@ -337,16 +337,21 @@ class TtsService:
             ),
         )
 
-    def _switchable_voice(self, engine: str, name: str) -> str | None:
-        """The language of voice `name` if a reply on `engine` may switch to it (SSML)."""
+    def _voice_or_none(self, name: str) -> EngineVoice | None:
+        """The voice `name` means; None also for a name no engine can speak (a bad blend)."""
         try:
-            voice = self.find_voice(name)
+            return self.find_voice(name)
         except BadVoice:
             return None
+
+    def _switchable_voice(self, engine: str, name: str) -> str | None:
+        """The language of voice `name` if a reply on `engine` may switch to it (SSML)."""
+        voice = self._voice_or_none(name)
         return voice.languages[0] if voice is not None and voice.engine == engine else None
 
     def _warn_about_profiles(self) -> None:
-        # Their voices are checked at start-up (startup_checks)
+        # Their voices are checked at start-up (startup_checks); a profile's name is free
+        # text, which an engine may read as a voice ("Kitchen (main)" as a Kokoro blend)
         for name in self.config.satellites:
-            if self.find_voice(name) is not None:
+            if self._voice_or_none(name) is not None:
                 _LOGGER.warning("Satellite profile %s hides the voice of the same name", name)
