@@ -59,3 +59,18 @@ def test_a_first_part_is_never_shorter_than_asked_and_still_ends_at_a_pause() ->
     first, rest = fit(Segment(LIGHTS, Pause.SENTENCE), 60, EN, min_chars=60)
     assert (first.text, first.pause) == (LIGHTS[:75], Pause.CLAUSE)
     assert rest is not None and rest.text == LIGHTS[76:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The parcel comes on November 23, 2026 in the morning with the blue van",
+        "The winning numbers are 4, 8, 15, 16, 23 and 42 in this week's draw",
+    ],
+)
+def test_a_comma_between_numbers_is_no_clause_to_cut_at(text: str) -> None:
+    """The sentence splitter's rule: digits stay where a language keeps them (Hindi, Chinese),
+    and a date or a list of numbers is no pause."""
+    first, _rest = fit(Segment(text, Pause.SENTENCE), 40, EN)
+    assert first.pause is not Pause.CLAUSE
+    assert not first.text.endswith(",")

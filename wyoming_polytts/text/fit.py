@@ -13,10 +13,10 @@ import re
 
 from .locale import Locale
 from .segment import Pause, Segment
+from .sentences import clause_ends
 
 MIN_WORDS = 3
 """Neither part is shorter: a lone word sounds worse than a short gap."""
-_CLAUSE = re.compile(r"[,;:](?=\s)|\s[-–—](?=\s)|[、，；：]")
 _PHRASE_STARTS = {
     "en": "and but or so because while when which who that then with without for to from "
     "after before until if since although though as at in on by about into than",
@@ -64,7 +64,7 @@ def _best_cut(
 ) -> tuple[int, Pause] | None:
     """The latest cut of the best kind within `max_chars`; a phrase a little longer rather
     than words torn apart; when nothing fits, the earliest phrase (the reply is late)."""
-    clauses = _usable(text, [match.end() for match in _CLAUSE.finditer(text)], min_chars)
+    clauses = _usable(text, clause_ends(text), min_chars)
     phrases = _usable(text, _phrase_starts(text, locale), min_chars)
     words = _usable(text, _word_breaks(text, locale), min_chars)
     choices = [

@@ -8,10 +8,10 @@ from .locale import Locale
 from .segment import Pause, Segment
 from .settings import TextSettings
 
-_BOUNDARY = re.compile(
-    r"(?P<sentence>[.!?…]+[\"'”’»)\]*_]*(?=\s)|[。！？]+|।)"
-    r"|(?P<clause>[,;:](?=\s)|\s[-–—](?=\s)|[、，；：]|(?<=\w)\n)"
-)
+_SENTENCE_END = r"[.!?…]+[\"'”’»)\]*_]*(?=\s)|[。！？]+|।"
+_CLAUSE_END = r"[,;:](?=\s)|\s[-–—](?=\s)|[、，；：]|(?<=\w)\n"
+_BOUNDARY = re.compile(rf"(?P<sentence>{_SENTENCE_END})|(?P<clause>{_CLAUSE_END})")
+_CLAUSE = re.compile(_CLAUSE_END)
 _NEVER_ENDS = frozenset(
     {"dr", "mr", "mrs", "ms", "prof", "st", "mt", "vs", "e.g", "i.e", "approx", "cf", "ca"}
 )
@@ -103,15 +103,16 @@ class SentenceSplitter:
     def _forced_cut(self, text: str) -> Segment:
         """No sentence end within the limit: split at the last clause, else at a space."""
         window = text[: self._settings.max_segment_chars]
-        clauses = [
-            m.end()
-            for m in _BOUNDARY.finditer(window)
-            if m.group("clause") and _may_split(window, m)
-        ]
+        clauses = clause_ends(window)
         if clauses:
             return Segment(window[: clauses[-1]], Pause.CLAUSE)
         space = window.rfind(" ")
         return Segment(window[: space if space > 0 else len(window)], Pause.CLAUSE)
+
+
+def clause_ends(text: str) -> list[int]:
+    """Where a clause mark in `text` may end a first part, in order."""
+    return [match.end() for match in _CLAUSE.finditer(text) if _may_split(text, match)]
 
 
 def _may_split(text: str, match: re.Match[str]) -> bool:
