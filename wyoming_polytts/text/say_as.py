@@ -33,7 +33,12 @@ def say_as(interpret: str, text: str, date_format: str | None, locale: Locale) -
             for group in _SPELLED_GROUP.findall(text)
         )
     if kind in ("cardinal", "number"):
-        return _NUMBER.sub(lambda match: numbers.cardinal(match[0]), numbers.ungrouped(text))
+        if not locale.english:
+            # As written: the normalizer reads numbers by the language's own rules (its
+            # separators: Spanish "1.234" is a thousand and more, "3,5" a decimal)
+            return text
+        ungrouped = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # "1,234"
+        return _NUMBER.sub(lambda match: numbers_en.number_words(match[0]), ungrouped)
     if kind == "ordinal":
         return _ORDINAL.sub(lambda match: numbers.ordinal(int(match[1])), text, count=1)
     if kind == "digits":
@@ -54,19 +59,9 @@ class _Numbers:
     """Numbers in the words of one language, where this project has them; else digits."""
 
     def __init__(self, locale: Locale) -> None:
-        self._english = locale.english
         words = locale.words
         self._code = "en" if locale.english else (words.num2words if words else None)
         self.plus = "plus" if locale.english else "+"
-
-    def ungrouped(self, text: str) -> str:
-        """Without the thousands separators of English numbers ("1,234")."""
-        return re.sub(r"(?<=\d),(?=\d{3}\b)", "", text) if self._english else text
-
-    def cardinal(self, number: str) -> str:
-        if self._english:
-            return numbers_en.number_words(number)
-        return self._words(number, "cardinal")
 
     def ordinal(self, number: int) -> str:
         return self._words(str(number), "ordinal")
@@ -77,8 +72,7 @@ class _Numbers:
     def _words(self, number: str, kind: str) -> str:
         if self._code is None:
             return number
-        value = float(number) if "." in number else int(number)
-        return str(num2words(value, lang=self._code, to=kind)).replace(",", "")
+        return str(num2words(int(number), lang=self._code, to=kind)).replace(",", "")
 
 
 def _date(text: str, date_format: str | None, locale: Locale) -> str | None:
