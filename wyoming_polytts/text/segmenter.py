@@ -144,29 +144,29 @@ class Segmenter:
         quoted = not last.top
         if quoted and not _quote_content(self._lines[last.start - self._base]):
             return False  # in a list, or a nested quote: those lines need their context
-        lines, first = (
-            [_content(line, quoted) for line in self._lines],
-            self._parsed_end - self._base,
-        )
+        count, first = len(self._lines), self._parsed_end - self._base
+
+        def content(index: int) -> str | None:
+            # Only the new lines and the one before them: a long paragraph stays linear
+            return _content(self._lines[index], quoted) if index >= 0 else None
+
         text = last.text
-        if self._tail is not None and first < len(lines):
+        if self._tail is not None and first < count:
             # The line that was arriving, already known to continue the paragraph, is complete
-            text += self._tail[0] + (lines[first] or "").strip()
+            text += self._tail[0] + (content(first) or "").strip()
             first += 1
-        for index in range(first, len(lines)):
-            previous, line = lines[index - 1] if index else None, lines[index]
+        for index in range(first, count):
+            previous, line = content(index - 1), content(index)
             if previous is None or line is None or not _continues(previous, line):
                 return False
             text += "\n" + line.strip()
         tail = None
         if _decided(self._partial):
-            partial = _content(self._partial, quoted)
-            if not lines or lines[-1] is None or partial is None:
-                return False
-            if not _continues(lines[-1], partial):
+            partial, last_line = _content(self._partial, quoted), content(count - 1)
+            if last_line is None or partial is None or not _continues(last_line, partial):
                 return False
             tail = ("\n", len(self._partial) - len(partial.lstrip()))
-        self._parsed_end = self._base + len(lines)
+        self._parsed_end = self._base + count
         end = self._parsed_end + (1 if tail else 0)
         self._blocks[-1] = dataclasses.replace(last, text=text, end=end)
         self._partial_seen, self._tail = tail is not None, tail
@@ -289,9 +289,9 @@ def _parsed(lines: list[str]) -> list[Block]:
 
 def _quote_content(line: str) -> str | None:
     """A line of a top-level quote without its marker ("> a" -> "a"); None for other lines."""
-    if not _QUOTE.match(line) or _QUOTE.sub("", line, count=1).startswith(">"):
-        return None
-    return _QUOTE.sub("", line, count=1)
+    marker = _QUOTE.match(line)
+    content = line[marker.end() :] if marker else None
+    return None if content is None or content.startswith(">") else content
 
 
 def _content(line: str, quoted: bool) -> str | None:
