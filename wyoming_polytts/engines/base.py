@@ -70,10 +70,10 @@ class SynthesisRequest:
     voice: str
     speed: float = 1.0
     conversation: Conversation | None = field(default=None, compare=False)
+    """The satellite's history; None speaks without one."""
     language: str | None = None
     """A language for this segment only (SSML `lang`), if the engine speaks it; None: the
     voice's."""
-    """The satellite's history; None speaks without one."""
 
 
 class Engine(ABC):
