@@ -123,6 +123,9 @@ class Activity:
     errors: Mapping[str, int]
     """Error events sent, by code (refused requests and failed replies)."""
 
+    def replies_in_progress(self, engine: str) -> int:
+        return sum(1 for reply in self.in_progress if reply.engine == engine)
+
 
 class ReplyRecord:
     """One reply's progress; its session reports to it on the event loop."""
@@ -180,10 +183,6 @@ class ReplyRecord:
             self._ended = self._clock()
             self._engine_totals().replies[outcome] += 1
             self._recorder.record_finished(self)
-
-    @property
-    def engine(self) -> str:
-        return self._engine
 
     def add_to(self, totals: dict[str, EngineTotals]) -> None:
         """Add what this reply did to `totals` (by engine)."""

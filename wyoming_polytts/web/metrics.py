@@ -112,8 +112,7 @@ def _activity(status: ServerStatus) -> Iterator[Metric]:
         "polytts_replies_in_progress", "Replies being spoken.", labels=["engine"]
     )
     for engine in totals:
-        count = sum(1 for reply in activity.in_progress if reply.engine == engine)
-        in_progress.add_metric([engine], count)
+        in_progress.add_metric([engine], activity.replies_in_progress(engine))
     replies = CounterMetricFamily(
         "polytts_replies",
         "Replies that ended, by the engine that ended them and outcome (ok, cancelled, a code).",

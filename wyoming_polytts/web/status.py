@@ -16,9 +16,6 @@ PAGE_TEXT_CHARS = 2000
 
 def status_json(status: ServerStatus, max_text_chars: int) -> dict[str, Any]:
     activity = status.activity
-    busy = {engine: 0 for engine in (report.name for report in status.engines)}
-    for reply in activity.in_progress:
-        busy[reply.engine] = busy.get(reply.engine, 0) + 1
     cache = status.cache
     return {
         "version": status.version,
@@ -34,7 +31,7 @@ def status_json(status: ServerStatus, max_text_chars: int) -> dict[str, Any]:
                 "workers": engine.workers,
                 "circuit": engine.circuit,
                 "queued_segments": engine.queued_segments,
-                "replies_in_progress": busy[engine.name],
+                "replies_in_progress": activity.replies_in_progress(engine.name),
                 "voices": engine.voices,
             }
             for engine in status.engines
