@@ -92,8 +92,8 @@ def server_status(
         )
         for backend in backends
     )
-    caches = {id(cache): cache for b in backends if (cache := b.scheduler.cache) is not None}
-    cache = next(iter(caches.values()), None)
+    # The engines share one phrase cache
+    cache = next((c for backend in backends if (c := backend.scheduler.cache) is not None), None)
     return ServerStatus(
         version=__version__,
         engines=engines,
