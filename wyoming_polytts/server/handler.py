@@ -222,11 +222,8 @@ class TtsEventHandler(AsyncEventHandler):
         return self._stream
 
     def _check_length(self, chars: int) -> None:
-        limit = self._limits.max_text_chars
-        if chars > limit:
-            raise ProtocolError(
-                "text-too-long", f"text is {chars} characters long; the limit is {limit}"
-            )
+        if problem := self._limits.text_too_long(chars):
+            raise ProtocolError("text-too-long", problem)
 
     def _serve_in_background(self, reply: ReplySession, *, streaming: bool) -> None:
         self._reply = reply

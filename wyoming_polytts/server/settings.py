@@ -34,3 +34,10 @@ class ServerSettings:
     """Seconds replies in progress may take to finish on SIGTERM (Docker and s6 kill at 10)."""
     unhealthy_after: float = bounded(120.0, 1.0, 86_400.0)
     """Seconds every reply slot of an engine may stay taken before the health check fails."""
+
+    def text_too_long(self, chars: int) -> str | None:
+        """Why a reply's text of `chars` characters is refused (error `text-too-long`), or
+        None when it is within the limit."""
+        if chars <= self.max_text_chars:
+            return None
+        return f"text is {chars} characters long; the limit is {self.max_text_chars}"
