@@ -226,6 +226,8 @@ async def test_preview_reads_ssml_when_asked(serve_web) -> None:
         ({"voice": "nobody", "text": "Hello.", "stream": "1"}, 400, "unknown-voice"),
         ({"text": "  "}, 400, "protocol"),
         ({}, 400, "protocol"),
+        ({"text": "Hello.", "quality": "best"}, 400, "protocol"),
+        ({"text": "Hello.", "format": "html"}, 400, "protocol"),
     ],
 )
 async def test_preview_errors_are_json_with_wyoming_codes(

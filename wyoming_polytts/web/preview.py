@@ -28,7 +28,9 @@ from ..engines.base import SAMPLE_RATE, Audio
 from ..reply.audio import AudioSink
 from ..reply.service import TtsService
 from ..reply.session import ReplyFailed
+from ..satellites.settings import QUALITIES
 from ..server.audio_stream import CHANNELS, SAMPLE_WIDTH, to_pcm16
+from ..text import SSML
 from .guard import error_response
 
 _LOGGER = logging.getLogger(__name__)
@@ -123,20 +125,22 @@ async def speak(service: TtsService, request: web.Request) -> web.StreamResponse
     text = request.query.get("text", "")
     voice = request.query.get("voice") or None
     quality = request.query.get("quality") or None
-    limit = service.config.server.max_text_chars
+    text_format = request.query.get("format") or None
     if not text.strip():
         return _refuse(service, "protocol", "the text to speak is empty")
-    if len(text) > limit:
-        return _refuse(
-            service, "text-too-long", f"text is {len(text)} characters long; the limit is {limit}"
-        )
+    if too_long := service.config.server.text_too_long(len(text)):
+        return _refuse(service, "text-too-long", too_long)
+    if quality not in (None, *QUALITIES):
+        return _refuse(service, "protocol", f"quality must be one of {', '.join(QUALITIES)}")
+    if text_format not in (None, SSML):
+        return _refuse(service, "protocol", f"format must be {SSML} (or absent, for plain text)")
     context = {"satellite_id": PREVIEW_KEY, "quality": quality}
     streamed = request.query.get("stream") == "1"
     write_timeout = service.config.server.write_timeout
     sink: PreviewSink = StreamedWav(request, write_timeout) if streamed else WavFile()
     try:
         reply = service.open_reply(
-            voice, context, sink, text_length=len(text), text_format=request.query.get("format")
+            voice, context, sink, text_length=len(text), text_format=text_format
         )
     except ReplyFailed as err:
         return _refuse(service, err.code, str(err))
