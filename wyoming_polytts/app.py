@@ -87,6 +87,7 @@ async def shut_down(service: TtsService, listener: Listener, grace: float) -> No
 
     The history is saved first too, so a kill during the grace period loses nothing that
     was spoken before it; `service.stop` saves it again with the replies that finished."""
+    service.stop_accepting()
     await asyncio.to_thread(service.save_history)
     await listener.shut_down(grace)
 

@@ -412,3 +412,16 @@ async def test_only_the_configured_clients_may_connect(
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/api/status")
     assert response.status == (200 if allowed else 403)
+
+
+async def test_once_the_server_is_stopping_new_replies_are_unavailable(serve_web) -> None:
+    """Wyoming's and the page's alike: those in progress may finish, no new one starts."""
+    engine = loaded_fake()
+    async with serve_web([engine], Config()) as both:
+        both.wyoming.service.stop_accepting()
+        response = await both.web.get("/api/speak", params={"text": "Hello."})
+        body = await response.json()
+        reply = await synthesize_reply(both.wyoming.host, both.wyoming.port, "Hello.")
+    assert (response.status, body["code"]) == (503, "unavailable")
+    assert reply.error is not None and reply.error.code == "unavailable"
+    assert engine.requests == []

@@ -52,6 +52,9 @@ class _Request:
     text_format: str | None
 
 
+SHUTDOWN_MESSAGE = "the server is shutting down; try again shortly"
+
+
 class TtsService:
     """Opens replies on the right engines; answers Describe."""
 
@@ -94,6 +97,7 @@ class TtsService:
             )
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned_of_cache = False
+        self._accepting = True
         self._limits = ReplyLimits(
             first_audio_timeout=config.routing.first_audio_timeout,
             max_rtf=config.routing.max_rtf,
@@ -223,6 +227,11 @@ class TtsService:
             activity=self.stats.snapshot(),
         )
 
+    def stop_accepting(self) -> None:
+        """From now on new replies (Wyoming's and previews) are refused with `unavailable`:
+        the server is stopping, and those in progress may finish."""
+        self._accepting = False
+
     def open_reply(
         self,
         name: str | None,
@@ -240,6 +249,8 @@ class TtsService:
         announcement's TTS request before it sets the satellite to `responding`), the reply
         looks again just before its text is cut, after `attribution_grace` seconds.
         """
+        if not self._accepting:
+            raise ReplyFailed("unavailable", SHUTDOWN_MESSAGE)
         request = _Request(name, context, text_length, text_format)
         active = self.channel.current() if self.channel else None
         resolved = self._resolve(request, active)

@@ -71,7 +71,6 @@ class TtsEventHandler(AsyncEventHandler):
         self._reply: ReplySession | None = None
         self._reply_task: asyncio.Task[None] | None = None
         self._idle: asyncio.Timeout | None = None
-        self._shutting_down = False
 
     async def run(self) -> None:
         """Like AsyncEventHandler.run, with frame limits and an idle limit."""
@@ -202,8 +201,6 @@ class TtsEventHandler(AsyncEventHandler):
         self._serve_in_background(reply, streaming=False)
 
     def _open(self, request: SpeakRequest, text_length: int | None = None) -> ReplySession:
-        if self._shutting_down:
-            raise ProtocolError("unavailable", "the server is shutting down; try again shortly")
         sink = AudioStream(self.write_event, self._limits.chunk_ms)
         try:
             return self._service.open_reply(
@@ -260,10 +257,6 @@ class TtsEventHandler(AsyncEventHandler):
     def busy(self) -> bool:
         """A reply is streaming in or being spoken."""
         return self._stream is not None or self._reply is not None
-
-    async def shut_down(self) -> None:
-        """Refuse new replies; the current one may still finish."""
-        self._shutting_down = True
 
     async def abort(self, message: str) -> None:
         """End whatever is in progress with an `unavailable` error and close."""

@@ -11,14 +11,12 @@ from urllib.parse import urlparse
 from wyoming.error import Error
 from wyoming.event import async_write_event
 
-from ..reply.service import TtsService
+from ..reply.service import SHUTDOWN_MESSAGE, TtsService
 from ..uri import tcp_address
 from .handler import TtsEventHandler
 from .settings import ServerSettings
 
 _LOGGER = logging.getLogger(__name__)
-
-SHUTDOWN_MESSAGE = "the server is shutting down; try again shortly"
 
 
 class Listener:
@@ -75,8 +73,6 @@ class Listener:
         """Stop accepting; let replies in progress finish for `grace` s; end the rest."""
         if self._server is not None:
             self._server.close()
-        for handler in list(self._handlers.values()):
-            await handler.shut_down()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
         while any(h.busy for h in self._handlers.values()) and loop.time() < deadline:

@@ -41,6 +41,7 @@ ERROR_STATUS = {
     "text-too-long": 400,
     "forbidden": 403,
     "busy": 503,
+    "unavailable": 503,
     "engine-unavailable": 503,
     "timeout": 504,
 }
