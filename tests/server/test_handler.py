@@ -111,10 +111,11 @@ async def test_requested_voice_and_default_voice(serve) -> None:
 
 async def test_unknown_voice_gets_an_error_naming_it(serve) -> None:
     async with serve([loaded_fake()]) as server:
-        reply = await stream_reply(server.host, server.port, "Hello.", voice="nope")
+        reply = await stream_reply(server.host, server.port, "Hello.", voice="bf_emmma")
     assert reply.error is not None
     assert reply.error.code == "unknown-voice"
-    assert "nope" in reply.error.text and "Describe" in reply.error.text
+    assert "bf_emmma" in reply.error.text and "Describe" in reply.error.text
+    assert "did you mean bf_emma?" in reply.error.text
 
 
 async def test_several_requests_on_one_connection(serve) -> None:

@@ -22,6 +22,7 @@ from ..satellites.history_file import HistoryFile
 from ..satellites.keys import ResolvedContext, resolve_context
 from ..satellites.settings import QUALITIES
 from ..satellites.tracker import SatelliteActivity
+from ..schema import did_you_mean
 from ..text import TextPipeline
 from .audio import AudioSink
 from .backend import Backend
@@ -319,11 +320,12 @@ class TtsService:
         except BadVoice as err:
             raise ReplyFailed("bad-voice", str(err)) from err
         except UnknownVoice as err:
-            offered = sorted(v.name for v in (*self.voices().values(), *self.profile_voices()))
+            name = str(err)
+            offered = (v.name for v in (*self.voices().values(), *self.profile_voices()))
             raise ReplyFailed(
                 "unknown-voice",
-                f"voice {err} is not available; send Describe to list the voices "
-                f"(for example: {', '.join(offered[:5])})",
+                f"voice {name} is not available; {did_you_mean(name, offered)} "
+                "(send Describe to list the voices)",
             ) from err
         for note in plan.notes:
             _LOGGER.info("Reply for %s: %s", resolved.key, note)
