@@ -62,11 +62,12 @@ async def serve(config: Config, labels: KeyLabels = CONFIG_KEYS) -> bool:
     recorded = None
     try:
         await listener.start()
-        if config.server.zeroconf:
-            await advertise(config.server.uri, config.server.zeroconf)
-        _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
-        recorded = record_served_uri(config.server.uri)  # for the images' health check
+        # The web side's address may fail to bind: before the server is announced as serving
         async with serve_web(service, config.web):
+            if config.server.zeroconf:
+                await advertise(config.server.uri, config.server.zeroconf)
+            _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
+            recorded = record_served_uri(config.server.uri)  # for the images' health check
             await stopping.wait()
             _LOGGER.info(
                 "Stopping: replies in progress have %.0f s to finish",

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
 import urllib.parse
 
 import aiohttp
@@ -105,3 +108,24 @@ async def test_a_streamed_preview_nobody_reads_is_cancelled_after_the_write_time
         service.stop()
     assert reply.outcome == "cancelled"
     assert 0 < reply.audio_seconds < 200
+
+
+def test_a_web_port_in_use_stops_the_server_before_it_says_it_serves(tmp_path) -> None:
+    """Nothing is announced (log, health check's address file) for a server that stops."""
+    uri_file = tmp_path / "uri"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        web_port = taken.getsockname()[1]
+        uri, web = f"tcp://127.0.0.1:{free_port()}", f"127.0.0.1:{web_port}"
+        done = subprocess.run(
+            [sys.executable, "-m", "wyoming_polytts", "--uri", uri, "--web", web],
+            env={**os.environ, "POLYTTS_URI_FILE": str(uri_file)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode != 0
+    assert f"web.listen 127.0.0.1:{web_port}" in done.stderr
+    assert "Serving Wyoming TTS" not in done.stderr
+    assert not uri_file.exists()
