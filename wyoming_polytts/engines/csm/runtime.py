@@ -49,9 +49,9 @@ class CsmRuntime:
         self.window = int(model.config.max_position_embeddings)
         self.frame_rate = float(codec.config.frame_rate)
         self.num_codebooks = int(model.config.num_codebooks)
-        top_k = min(settings.top_k, int(model.config.vocab_size))
-        self._sampling = Sampling(settings.temperature, top_k)
-        frames = FrameModel(model, slots=settings.max_batch, max_top_k=top_k)
+        frames = FrameModel(model, slots=settings.max_batch, max_top_k=settings.top_k)
+        # A top-k beyond the vocabulary samples from all of it (the sampler's bound)
+        self._sampling = Sampling(settings.temperature, frames.sampler.max_top_k)
         cuda_graphs = settings.cuda_graphs and frames.device.type == "cuda"
         self._batcher = FrameBatcher(frames, cuda_graphs=cuda_graphs)
 
