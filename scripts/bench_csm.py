@@ -185,7 +185,13 @@ def timed(work: Callable[[], object], cuda: bool, repeats: int) -> float:
 
 
 def frame_parts(
-    frames: FrameModel, runtime: CsmRuntime, batch: int, graphs: bool, repeats: int
+    frames: FrameModel,
+    runtime: CsmRuntime,
+    batch: int,
+    graphs: bool,
+    repeats: int,
+    *,
+    chunk_frames: int,
 ) -> dict[str, float]:
     """Milliseconds per frame of each part, for `batch` replies. The FrameModel holds no
     reply, so nothing advances and the same frame can be made again; its caches span the
@@ -212,7 +218,7 @@ def frame_parts(
             parts = {name: capture(work).replay for name, work in parts.items()}
         ms = {name: timed(work, cuda, repeats) * 1000 for name, work in parts.items()}
     ms["depth"] -= ms["sampling"]  # the depth decoder's steps without the sampling in them
-    chunk = [torch.zeros(frames.num_codebooks, dtype=torch.long)] * CsmSettings().chunk_frames
+    chunk = [torch.zeros(frames.num_codebooks, dtype=torch.long)] * chunk_frames
     decoders = [runtime.new_decoder() for _ in range(batch)]
     seconds = timed(lambda: [runtime.decode(decoder, chunk) for decoder in decoders], cuda, 3)
     ms["decode"] = seconds * 1000 / len(chunk)
@@ -267,7 +273,13 @@ def bench_engine(
             row,
             parts_ms=in_own_thread(
                 functools.partial(
-                    frame_parts, frames, runtime, row.replies, loop == "graphs", repeats
+                    frame_parts,
+                    frames,
+                    runtime,
+                    row.replies,
+                    loop == "graphs",
+                    repeats,
+                    chunk_frames=settings.chunk_frames,
                 )
             ),
         )
