@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.engines.remote.test_engine import remote_csm, remote_engine
-from wyoming_polytts.app import build_service
+from wyoming_polytts.app import build_parts
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import EngineVoice
 from wyoming_polytts.schema import ConfigError, build
@@ -28,7 +28,9 @@ def config_with(data: dict) -> Config:
 
 def check(data: dict, *engines: FakeEngine, labels: dict[str, str] | None = None) -> None:
     config = config_with(data)
-    check_configuration(config, build_service(config, engines or [loaded_fake()]), labels or {})
+    check_configuration(
+        config, build_parts(config, engines or [loaded_fake()]).voices, labels or {}
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,8 +130,7 @@ async def test_a_remotes_voices_are_checked_once_it_answers(
             "satellites": {"office": {"conversational_voice": "gpu.csm_9"}},
         }
     )
-    service = build_service(config, [gpu, loaded_fake()])
-    check_configuration(config, service)
+    check_configuration(config, build_parts(config, [gpu, loaded_fake()]).voices)
     waiting = [r.getMessage() for r in caplog.records if "checked once gpu" in r.getMessage()]
     assert len(waiting) == 2
     await asyncio.to_thread(gpu.refresh)  # unreachable: nothing to tell yet

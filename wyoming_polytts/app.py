@@ -1,4 +1,6 @@
-"""The composition root: from a Config to engines, the service and the Wyoming server."""
+"""The composition root: from a Config to engines, the reply service, the satellites and the
+Wyoming server. The only place that sees the whole Config: each part gets the sections it
+reads."""
 
 from __future__ import annotations
 
@@ -8,14 +10,18 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .config import Config
 from .engines.base import Engine
-from .engines.registry import build_engines, dormant_voices
-from .reply.backend import Backend
+from .engines.registry import EngineSections, build_engines, dormant_voices
+from .reply.backend import Backend, Backends
 from .reply.cache import PhraseCache
+from .reply.circuit import HealthBoard
 from .reply.scheduler import Scheduler
 from .reply.service import TtsService
+from .reply.voices import VoiceCatalogue
+from .satellites.front_door import Satellites
 from .schema import ConfigError
 from .server.listener import Listener
 from .server.served_uri import record_served_uri
@@ -26,21 +32,72 @@ from .web.server import serve_web
 _LOGGER = logging.getLogger(__name__)
 
 
-def build_service(config: Config, engines: Sequence[Engine] | None = None) -> TtsService:
-    """The engines the configuration enables (or those given), each behind its scheduler."""
+@dataclass(frozen=True)
+class Parts:
+    """The server's parts, built from one Config."""
+
+    service: TtsService
+    backends: Backends
+    satellites: Satellites
+    voices: VoiceCatalogue
+
+    def start(self) -> None:
+        """Load the engines in the background, read the history, connect to Home Assistant."""
+        self.backends.start_loading()
+        self.satellites.start()
+        self.voices.warn_about_profiles()
+
+    def stop(self, timeout: float = 0.0) -> bool:
+        """Save the history and stop the engines (waiting up to `timeout` s for workers);
+        whether every engine has stopped working."""
+        self.satellites.stop()
+        return self.backends.stop(timeout)
+
+
+def engine_sections(config: Config) -> EngineSections:
+    return EngineSections(
+        kokoro=config.kokoro, csm=config.csm, remotes=config.remotes, models=config.models
+    )
+
+
+def build_parts(config: Config, engines: Sequence[Engine] | None = None) -> Parts:
+    """The engines the configuration enables (or those given), each behind its scheduler,
+    and the parts around them."""
+    sections = engine_sections(config)
     cache = PhraseCache(config.cache.max_mb * 1024 * 1024) if config.cache.max_mb else None
-    backends = [
-        Backend(
-            Scheduler(
-                engine,
-                workers=engine.concurrency,
-                max_replies=config.server.max_replies,
-                cache=cache,
+    backends = Backends(
+        (
+            Backend(
+                Scheduler(
+                    engine,
+                    workers=engine.concurrency,
+                    max_replies=config.replies.max_per_engine,
+                    cache=cache,
+                )
             )
-        )
-        for engine in (build_engines(config) if engines is None else engines)
-    ]
-    return TtsService(config, backends, dormant_voices(config))
+            for engine in (build_engines(sections) if engines is None else engines)
+        ),
+        HealthBoard(config.routing.circuit),
+    )
+    voices = VoiceCatalogue(
+        backends, config.satellites, config.defaults.voice, dormant_voices(sections)
+    )
+    satellites = Satellites(
+        profiles=config.satellites,
+        context=config.context,
+        home_assistant=config.home_assistant,
+        history_path=config.download_dir / config.context.file,
+    )
+    service = TtsService(
+        backends=backends,
+        voices=voices,
+        satellites=satellites,
+        defaults=config.defaults,
+        routing=config.routing,
+        replies=config.replies,
+        text=config.text,
+    )
+    return Parts(service, backends, satellites, voices)
 
 
 WORKER_JOIN_SECONDS = 1.0
@@ -51,19 +108,20 @@ async def serve(config: Config, labels: KeyLabels = CONFIG_KEYS) -> bool:
     """Check the configuration against the engines, serve until SIGTERM or SIGINT, then stop
     gracefully (see `shut_down`); whether every engine stopped working in time. `labels`: how
     the user wrote the keys that did not come from config.yaml (for error messages)."""
-    service = build_service(config)
-    check_configuration(config, service, labels)
-    listener = Listener(service, config.server)
+    parts = build_parts(config)
+    check_configuration(config, parts.voices, labels)
+    service = parts.service
+    listener = Listener(service, config.server, max_id_chars=config.context.max_key_chars)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    service.start()
+    parts.start()
     recorded = None
     try:
         await listener.start()
         # The web side's address may fail to bind: before the server is announced as serving
-        async with serve_web(service, config.web):
+        async with serve_web(service, config.web, config.server):
             if config.server.zeroconf:
                 await advertise(config.server.uri, config.server.zeroconf)
             _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
@@ -73,23 +131,23 @@ async def serve(config: Config, labels: KeyLabels = CONFIG_KEYS) -> bool:
                 "Stopping: replies in progress have %.0f s to finish",
                 config.server.shutdown_grace,
             )
-            await shut_down(service, listener, config.server.shutdown_grace)
+            await shut_down(parts, listener, config.server.shutdown_grace)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-        stopped = service.stop(WORKER_JOIN_SECONDS)
+        stopped = parts.stop(WORKER_JOIN_SECONDS)
         if recorded is not None:
             recorded.unlink(missing_ok=True)
     return stopped
 
 
-async def shut_down(service: TtsService, listener: Listener, grace: float) -> None:
+async def shut_down(parts: Parts, listener: Listener, grace: float) -> None:
     """Stop accepting, save the history, let replies finish within `grace`, end the rest.
 
     The history is saved first too, so a kill during the grace period loses nothing that
-    was spoken before it; `service.stop` saves it again with the replies that finished."""
-    service.stop_accepting()
-    await asyncio.to_thread(service.save_history)
+    was spoken before it; `Parts.stop` saves it again with the replies that finished."""
+    parts.service.stop_accepting()
+    await asyncio.to_thread(parts.satellites.save)
     await listener.shut_down(grace)
 
 

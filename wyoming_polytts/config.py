@@ -13,7 +13,7 @@ import yaml
 from .engines.csm.settings import CsmSettings
 from .engines.kokoro.settings import KokoroSettings
 from .engines.remote.settings import RemoteSettings, no_remotes
-from .reply.settings import CacheSettings, RoutingSettings, VoiceDefaults
+from .reply.settings import CacheSettings, ReplySettings, RoutingSettings, VoiceDefaults
 from .satellites.settings import (
     ContextSettings,
     HomeAssistantSettings,
@@ -38,6 +38,7 @@ class Config:
     text: TextSettings = field(default_factory=TextSettings)
     satellites: Mapping[str, SatelliteProfile] = field(default_factory=no_profiles)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
+    replies: ReplySettings = field(default_factory=ReplySettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     home_assistant: HomeAssistantSettings = field(default_factory=HomeAssistantSettings)
     remotes: Mapping[str, RemoteSettings] = field(default_factory=no_remotes)

@@ -18,7 +18,8 @@ from functools import partial
 from .config import Config
 from .engines.base import Engine
 from .engines.errors import BadVoice
-from .reply.service import TtsService
+from .reply.voices import VoiceCatalogue
+from .satellites.settings import Quality
 from .schema import ConfigError, did_you_mean
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,29 +57,29 @@ def label(key: str, labels: KeyLabels) -> str:
 
 
 def check_configuration(
-    config: Config, service: TtsService, labels: KeyLabels = CONFIG_KEYS
+    config: Config, voices: VoiceCatalogue, labels: KeyLabels = CONFIG_KEYS
 ) -> None:
     """Raise ConfigError for a voice nobody offers; log what cannot be checked or served yet."""
-    check_voices(config, service, labels)
-    report_quality(config, service, labels)
+    check_voices(config, voices, labels)
+    report_quality(config, voices, labels)
 
 
-def check_voices(config: Config, service: TtsService, labels: KeyLabels = CONFIG_KEYS) -> None:
+def check_voices(config: Config, voices: VoiceCatalogue, labels: KeyLabels = CONFIG_KEYS) -> None:
     for named in named_voices(config):
         if named.profile_allowed and named.voice in config.satellites:
             continue
         where = label(named.key, labels)
         try:
-            if service.find_voice(named.voice) is not None:
+            if voices.find_voice(named.voice) is not None:
                 continue
         except BadVoice as err:  # an engine reads the name but cannot speak it (a bad blend)
             raise ConfigError(f"{where}: {err}") from err
         waiting = next(
             (
                 engine
-                for engine in engines(service)
+                for engine in engines(voices)
                 if engine.check_voice_later(
-                    named.voice, partial(_check_later, service, where, named.voice, engine.name)
+                    named.voice, partial(_check_later, voices, where, named.voice, engine.name)
                 )
             ),
             None,
@@ -88,7 +89,7 @@ def check_voices(config: Config, service: TtsService, labels: KeyLabels = CONFIG
                 "%s: voice %r is checked once %s tells its voices", where, named.voice, waiting.name
             )
             continue
-        known = list(service.known_voices())
+        known = list(voices.known_voices())
         if named.profile_allowed:
             known += config.satellites
         raise ConfigError(
@@ -96,13 +97,13 @@ def check_voices(config: Config, service: TtsService, labels: KeyLabels = CONFIG
         )
 
 
-def engines(service: TtsService) -> list[Engine]:
-    return [backend.engine for backend in service.backends.values()]
+def engines(voices: VoiceCatalogue) -> list[Engine]:
+    return [backend.engine for backend in voices.backends.values()]
 
 
-def _check_later(service: TtsService, where: str, voice: str, engine: str) -> None:
+def _check_later(voices: VoiceCatalogue, where: str, voice: str, engine: str) -> None:
     try:
-        found = service.find_voice(voice)
+        found = voices.find_voice(voice)
     except BadVoice as err:
         _LOGGER.error("%s: %s (replies that need it use the fallback voice)", where, err)
         return
@@ -113,24 +114,24 @@ def _check_later(service: TtsService, where: str, voice: str, engine: str) -> No
             where,
             voice,
             engine,
-            did_you_mean(voice, service.known_voices()),
+            did_you_mean(voice, voices.known_voices()),
         )
 
 
-def report_quality(config: Config, service: TtsService, labels: KeyLabels = CONFIG_KEYS) -> None:
+def report_quality(config: Config, voices: VoiceCatalogue, labels: KeyLabels = CONFIG_KEYS) -> None:
     """One line when a quality mode asks for a conversational engine that does not run here."""
-    if any(status.conversational for status in service.engine_statuses().values()):
+    if any(status.conversational for status in voices.backends.statuses().values()):
         return
     asked = {"routing.quality": config.routing.quality} | {
         f"satellites.{name}.quality": profile.quality
         for name, profile in config.satellites.items()
         if profile.quality
     }
-    running = ", ".join(engine.name for engine in engines(service)) or "none"
-    off = sorted({voice.engine for voice in service.dormant_voices})
+    running = ", ".join(engine.name for engine in engines(voices)) or "none"
+    off = sorted({voice.engine for voice in voices.dormant})
     why = f"no conversational engine runs here (off: {', '.join(off) or 'none'})"
     insisting = [
-        label(key, labels) for key, quality in asked.items() if quality == "conversational"
+        label(key, labels) for key, quality in asked.items() if quality == Quality.CONVERSATIONAL
     ]
     if insisting:
         _LOGGER.warning(
@@ -139,5 +140,5 @@ def report_quality(config: Config, service: TtsService, labels: KeyLabels = CONF
             why,
             running,
         )
-    elif "auto" in asked.values():
+    elif Quality.AUTO in asked.values():
         _LOGGER.info("Quality auto: %s, so replies use %s", why, running)

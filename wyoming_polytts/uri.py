@@ -1,7 +1,9 @@
-"""`tcp://HOST:PORT` addresses, parsed in one place (server, health check, remotes)."""
+"""`tcp://HOST:PORT` and `unix://PATH` addresses, parsed in one place (server, health check,
+remotes)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlparse
 
 
@@ -15,3 +17,11 @@ def tcp_address(uri: str) -> tuple[str, int] | None:
     if parsed.scheme != "tcp" or not parsed.hostname or port is None:
         return None
     return parsed.hostname, port
+
+
+def unix_path(uri: str) -> Path | None:
+    """The socket path of a unix:// URI, or None when it is not one."""
+    parsed = urlparse(uri)
+    if parsed.scheme != "unix" or not parsed.path:
+        return None
+    return Path(parsed.path)

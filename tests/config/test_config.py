@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from wyoming_polytts.app import engine_sections
 from wyoming_polytts.config import Config, load_config
 from wyoming_polytts.engines.csm.settings import CsmSettings
 from wyoming_polytts.engines.registry import build_engines
@@ -30,7 +31,8 @@ def test_example_config_states_the_defaults() -> None:
     """Apart from the satellites, every value it shows is the default."""
     config = load_config(EXAMPLE)
     defaults = Config()
-    for section in ("routing", "context", "home_assistant", "remotes", "server", "cache", "web"):
+    sections = ("routing", "replies", "context", "home_assistant", "remotes", "server", "cache")
+    for section in (*sections, "web"):
         assert getattr(config, section) == getattr(defaults, section), section
 
 
@@ -65,13 +67,32 @@ def test_invalid_values_name_their_key(tmp_path: Path, section, value, key) -> N
         load_config(path)
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("max_replies", "replies.max_per_engine"),
+        ("read_ahead", "replies.read_ahead"),
+        ("unhealthy_after", "replies.unhealthy_after"),
+    ],
+)
+def test_a_moved_server_key_names_its_new_place(tmp_path: Path, old: str, new: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"server": {old: 5}}))
+    with pytest.raises(
+        ConfigError, match=rf"'server\.{old}' was removed: .* use {re.escape(new)}$"
+    ):
+        load_config(path)
+
+
 def test_commented_blend_is_valid_when_enabled() -> None:
     lines = EXAMPLE.read_text().splitlines()
     start = lines.index("  blends: {}")
     blend = ["kokoro:", "  blends:", lines[start + 1].replace("#", " ", 1)]
     config = build(Config, yaml.safe_load("\n".join(blend)))
     assert dict(config.kokoro.blends) == {"warm": "af_heart(2)+bf_emma"}
-    (kokoro,) = build_engines(dataclasses.replace(config, csm=CsmSettings(enabled=False)))
+    (kokoro,) = build_engines(
+        engine_sections(dataclasses.replace(config, csm=CsmSettings(enabled=False)))
+    )
     assert kokoro.find_voice("warm") is not None
 
 

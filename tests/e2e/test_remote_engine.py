@@ -24,7 +24,7 @@ async def test_front_server_speaks_with_the_remote_kokoro(
     fallback = loaded_fake(name="local", voice_names=("local_voice",))
     async with serve([box, fallback]) as front:
         # Home Assistant only asks for voices it has seen in Info: wait for the remote's
-        await wait_for(lambda: "box.bm_george" in front.service.voices(), timeout=30)
+        await wait_for(lambda: "box.bm_george" in front.service.voices.voices(), timeout=30)
         reply = await stream_reply(
             front.host,
             front.port,

@@ -14,8 +14,7 @@ from wyoming_polytts.engines.base import Audio, SynthesisRequest
 from wyoming_polytts.reply.cache import PhraseCache
 from wyoming_polytts.reply.scheduler import Scheduler
 from wyoming_polytts.reply.session import ReplyFailed
-from wyoming_polytts.reply.settings import RoutingSettings
-from wyoming_polytts.server.settings import ServerSettings
+from wyoming_polytts.reply.settings import ReplySettings, RoutingSettings
 from wyoming_polytts.testing.client import synthesize_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
 from wyoming_polytts.testing.waiting import wait_for
@@ -91,7 +90,7 @@ async def test_slots_taken_for_too_long_fail_the_health_check() -> None:
 async def test_every_slot_stuck_is_reported_after_the_configured_time(serve) -> None:
     engine = loaded_fake()
     engine.gate.clear()  # replies never finish
-    config = Config(server=ServerSettings(max_replies=1, unhealthy_after=1.0))
+    config = Config(replies=ReplySettings(max_per_engine=1, unhealthy_after=1.0))
     try:
         async with serve([engine], config) as server:
             pending = asyncio.create_task(synthesize_reply(server.host, server.port, "Stuck."))
@@ -115,7 +114,7 @@ async def test_waiting_for_a_worker_is_not_counted_as_the_engines_failure(serve)
             await wait_for(lambda: len(engine.requests) == 1)
             queued = await synthesize_reply(server.host, server.port, "Waits in the queue.")
             assert queued.error is not None and queued.error.code == "timeout"
-            breaker = server.service.health["kokoro"]
+            breaker = server.service.backends.health["kokoro"]
             assert breaker.available() and breaker.failures == 0
             engine.gate.set()
             assert (await busy).audio
@@ -133,7 +132,9 @@ async def test_the_last_engine_that_stays_silent_ends_the_reply(serve) -> None:
         async with serve([engine], Config(routing=routing)) as server:
             reply = await synthesize_reply(server.host, server.port, "Hello?")
             assert reply.error is not None and reply.error.code == "timeout"
-            assert server.service.health["kokoro"].failures == 1  # that is the engine's fault
+            assert (
+                server.service.backends.health["kokoro"].failures == 1
+            )  # that is the engine's fault
             await wait_for(lambda: slots_held(server.service) == 0)
     finally:
         engine.gate.set()
@@ -145,7 +146,7 @@ async def test_synthesis_keeps_at_most_the_read_ahead_beyond_what_the_client_too
     """A client that takes audio slowly is not served minutes of audio in advance."""
     engine = loaded_fake()
     read_ahead = 2.0
-    config = Config(server=ServerSettings(read_ahead=read_ahead))
+    config = Config(replies=ReplySettings(read_ahead=read_ahead))
     sentence = "One more sentence for the slow listener here. "  # 0.46 s of fake audio
     async with serve([engine], config) as server:
         taken: list[float] = []

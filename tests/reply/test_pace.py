@@ -7,11 +7,12 @@ import asyncio
 import pytest
 
 from wyoming_polytts.engines.base import SynthesisRequest
-from wyoming_polytts.reply.pace import MARGIN, Cost, CostModel, Pacer
+from wyoming_polytts.reply.pace import MARGIN, Piece, ReplyPace
 from wyoming_polytts.reply.scheduler import Scheduler
 from wyoming_polytts.testing.client import synthesize_reply
 from wyoming_polytts.testing.fake_engine import loaded_fake
 from wyoming_polytts.testing.waiting import wait_for
+from wyoming_polytts.text import Pause, Segment
 
 REPLY = (
     "Sure! I've turned on the kitchen lights and set them to forty percent brightness, "
@@ -27,50 +28,6 @@ class Clock:
         return self.now
 
 
-def test_costs_are_fitted_to_the_segments_spoken() -> None:
-    model = CostModel()
-    for chars, seconds in [(10, 0.3), (50, 0.7), (100, 1.2), (30, 0.5)]:
-        model.record("en-US", chars, seconds)
-    cost = model.cost("en-US")
-    assert cost.fixed == pytest.approx(0.2, abs=0.01)
-    assert cost.per_char == pytest.approx(0.01, abs=0.001)
-    assert cost.chars_within(0.5) == pytest.approx(30, abs=1)
-    # Another language borrows this engine's costs until it has its own
-    assert model.cost("fr") == cost
-
-
-def test_costs_of_one_length_only_keep_a_fixed_part_and_never_go_negative() -> None:
-    model = CostModel(prior=Cost(fixed=0.2, per_char=0.03))
-    model.record("en-US", 40, 0.6)
-    assert model.cost("en-US") == Cost(0.2, pytest.approx(0.01))
-    faster = CostModel()
-    faster.record("en-US", 10, 0.5)
-    faster.record("en-US", 100, 0.4)  # noise: longer was quicker
-    assert faster.cost("en-US").per_char > 0 and faster.cost("en-US").fixed >= 0
-
-
-def test_the_speech_per_character_is_learnt_from_the_audio_made() -> None:
-    model = CostModel()
-    assert model.speech("en-US") is None  # the engine's nominal rate stands in
-    model.record("en-US", 100, 1.0, audio_seconds=5.0)
-    model.record("en-US", 50, 0.5, audio_seconds=3.0)
-    model.record("en-US", 40, 0.4)  # cut short: its audio says nothing of the rate
-    assert model.speech("en-US") == pytest.approx(8.0 / 150)
-    assert model.speech("fr") == model.speech("en-US")  # borrowed until measured
-
-
-def test_the_shortest_segment_that_keeps_up_pays_for_the_fixed_cost() -> None:
-    # A loaded machine: 0.9 s whatever the length, 0.037 s a character, speech 0.053 s
-    assert Cost(fixed=0.9, per_char=0.037).sustained_chars(0.053) == 57
-    # A fast one: a few characters already make audio faster than it is spoken
-    assert Cost(fixed=0.2, per_char=0.008).sustained_chars(0.053) == 5
-    # Slower than speech: no length keeps up
-    assert Cost(fixed=0.2, per_char=0.06).sustained_chars(0.053) is None
-    # Four replies sharing the worker: each has a quarter of it
-    assert Cost(fixed=0.2, per_char=0.008).sustained_chars(0.053, sharers=4) == 39
-    assert Cost(fixed=0.9, per_char=0.037).sustained_chars(0.053, sharers=2) is None
-
-
 async def test_replies_share_the_workers() -> None:
     scheduler = Scheduler(loaded_fake(), workers=2, max_replies=8)
     tickets = [scheduler.open_reply()]
@@ -84,16 +41,17 @@ async def test_replies_share_the_workers() -> None:
 
 def test_the_second_segment_has_until_the_first_one_has_played() -> None:
     clock = Clock()
-    pacer = Pacer(clock)
-    assert pacer.budget(wait=0.0) is None  # the first goes at once, whole
-    pacer.submitted(cost=0.25, wait=0.0, seconds=0.66 + 0.3)  # "Sure!" and its pause
-    assert pacer.deadline() == pytest.approx(100.25 + 0.96)
-    assert pacer.budget(wait=0.0) == pytest.approx(0.96 - MARGIN)
+    pace = ReplyPace(Scheduler(loaded_fake(), workers=1, max_replies=8, clock=clock), 30.0)
+    assert pace.budget(wait=0.0) is None  # the first goes at once, whole
+    sure = Piece(Segment("Sure!", Pause.SENTENCE), None, deadline=100.0, wait=0.0, seconds=0.66)
+    pace.submitted(sure, cost=0.25, pause=0.3)  # "Sure!" and its pause
+    assert pace.deadline() == pytest.approx(100.25 + 0.96)
+    assert pace.budget(wait=0.0) == pytest.approx(0.96 - MARGIN)
     clock.now = 100.2
-    pacer.first_audio()  # it was heard a little earlier than expected
-    assert pacer.deadline() == pytest.approx(100.2 + 0.96)
+    pace.wrote(0.1)  # it was heard a little earlier than expected
+    assert pace.deadline() == pytest.approx(100.2 + 0.96)
     # Work of other rooms that goes first leaves less time
-    assert pacer.budget(wait=0.5) == pytest.approx(100.2 + 0.96 - (100.2 + 0.5) - MARGIN)
+    assert pace.budget(wait=0.5) == pytest.approx(100.2 + 0.96 - (100.2 + 0.5) - MARGIN)
 
 
 async def test_queued_work_that_goes_first_delays_a_later_segment() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wyoming_polytts.app import build_service
+from wyoming_polytts.app import build_parts
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import EngineVoice
 from wyoming_polytts.engines.errors import BadVoice
@@ -32,7 +32,7 @@ CSM_VOICE = EngineVoice("csm_0", ("en-US",), "Sesame CSM speaker 0", "csm")
 
 async def test_profiles_are_listed_as_voices(serve) -> None:
     async with serve([loaded_fake()], Config(satellites=SATELLITES)) as server:
-        server.service.dormant_voices = (CSM_VOICE,)
+        server.service.voices.dormant = (CSM_VOICE,)
         info = await describe(server.host, server.port)
     voices = {voice.name: voice for voice in info.tts[0].voices}
     assert set(voices) == {"af_heart", "bf_emma", "kitchen", "office"}
@@ -49,8 +49,8 @@ async def test_profile_voice_speaks_with_its_settings_and_history(serve) -> None
         await stream_reply(server.host, server.port, "The timer is set.", voice="kitchen")
         await stream_reply(server.host, server.port, "Ten minutes left.", voice="kitchen")
         await stream_reply(server.host, server.port, "Good night.", voice="af_heart")
-        turns = server.service.history.turns("kitchen")
-        default_turns = server.service.history.turns("default")
+        turns = server.service.satellites.history.turns("kitchen")
+        default_turns = server.service.satellites.history.turns("default")
     assert [(r.voice, r.speed, r.conversation.key) for r in engine.requests[:2]] == [
         ("bf_emma", 1.25, "kitchen"),
         ("bf_emma", 1.25, "kitchen"),
@@ -68,7 +68,7 @@ async def test_csm_voice_without_csm_is_spoken_by_the_fallback(serve, caplog) ->
     engine = loaded_fake()
     caplog.set_level(logging.INFO)
     async with serve([engine], Config(satellites=SATELLITES)) as server:
-        server.service.dormant_voices = (CSM_VOICE,)
+        server.service.voices.dormant = (CSM_VOICE,)
         direct = await synthesize_reply(server.host, server.port, "Hello.", voice="csm_0")
         profile = await stream_reply(server.host, server.port, "Hello.", voice="office")
     assert direct.error is None and profile.error is None
@@ -87,7 +87,7 @@ async def test_event_context_names_the_satellite(serve) -> None:
         await stream_reply(
             server.host, server.port, "Three.", context={**context, "conversation_id": "c2"}
         )
-        turns = server.service.history.turns("kitchen")
+        turns = server.service.satellites.history.turns("kitchen")
     # No voice named: the satellite's profile voice speaks
     assert {(r.voice, r.conversation.key) for r in engine.requests} == {("bf_emma", "kitchen")}
     assert [t.assistant_text for t in turns] == ["Three."]
@@ -133,7 +133,7 @@ def test_a_token_sent_unencrypted_over_the_internet_is_warned_about(
     caplog: pytest.LogCaptureFixture, url: str, warned: bool
 ) -> None:
     settings = HomeAssistantSettings(enabled=True, url=url, token="long-lived-token")
-    build_service(Config(home_assistant=settings), [loaded_fake()])
+    build_parts(Config(home_assistant=settings), [loaded_fake()])
     assert ("sends the access token unencrypted" in caplog.text) is warned
     assert "long-lived-token" not in caplog.text
 

@@ -145,7 +145,7 @@ async def test_circuit_opens_then_a_probe_closes_it(serve) -> None:
     clock = Clock()
     circuit = CircuitSettings(failures=2, window=60, cooldown=30)
     async with serve([csm, kokoro], Config(routing=RoutingSettings(circuit=circuit))) as server:
-        server.service.health = HealthBoard(circuit, clock)
+        server.service.backends.health = HealthBoard(circuit, clock)
         for _ in range(2):
             assert_one_stream(await stream_reply(server.host, server.port, "Hi.", voice="csm_0"))
         tried = len(csm.requests)
@@ -160,7 +160,7 @@ async def test_circuit_opens_then_a_probe_closes_it(serve) -> None:
         assert_one_stream(await stream_reply(server.host, server.port, "Hi.", voice="csm_0"))
         assert len(csm.requests) == tried + 1
         assert len(kokoro.requests) == 3
-        assert server.service.health["csm"].available()
+        assert server.service.backends.health["csm"].available()
 
 
 async def test_a_long_reply_whose_engine_beats_its_estimate_is_spoken_to_the_end(serve) -> None:

@@ -9,7 +9,7 @@ import types
 import numpy as np
 import pytest
 
-from wyoming_polytts.app import build_service
+from wyoming_polytts.app import build_parts
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import EngineVoice
 from wyoming_polytts.engines.kokoro.engine import KokoroEngine
@@ -162,6 +162,6 @@ async def test_a_bad_blend_gets_an_error_naming_the_part(serve, voice: str, part
 )
 async def test_a_bad_blend_in_the_configuration_stops_start_up(config: Config, key: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        check_configuration(config, build_service(config, [unloadable_kokoro()]))
+        check_configuration(config, build_parts(config, [unloadable_kokoro()]).voices)
     message = "voice 'af_heart+af_nobody': af_nobody is not a Kokoro voice"
     assert str(raised.value) == f"config key {key!r}: {message}"

@@ -55,7 +55,7 @@ async def home_and_server(
         side_channel = HomeAssistantSettings(enabled=True, url=home.url, token=TOKEN)
         config = Config(satellites=PROFILES, home_assistant=side_channel)
         async with serve([engine], config) as server:
-            channel = server.service.channel
+            channel = server.service.satellites.channel
             assert channel is not None
             grace = Grace()
             channel.sleep = grace
@@ -76,10 +76,10 @@ async def test_a_reply_of_a_satellite_already_replying_does_not_wait(serve) -> N
         home.add_run("r1", "2026-11-26T10:00:31+00:00", "dev-kitchen", "Is it warm?", "c1")
         await home.set_state(KITCHEN, "listening")
         await home.set_state(KITCHEN, "processing")
-        await wait_for(lambda: server.service.channel.current() is not None)  # type: ignore[union-attr]
-        await wait_for(lambda: server.service.channel.current().user_text is not None)  # type: ignore[union-attr]
+        await wait_for(lambda: server.service.satellites.channel.current() is not None)  # type: ignore[union-attr]
+        await wait_for(lambda: server.service.satellites.channel.current().user_text is not None)  # type: ignore[union-attr]
         reply = await synthesize_reply(server.host, server.port, "It is warm.")
-        turns = server.service.history.turns("kitchen")
+        turns = server.service.satellites.history.turns("kitchen")
     assert reply.error is None and grace.waits == []
     assert [(r.voice, r.speed) for r in engine.requests] == [("bf_emma", 1.25)]
     assert [(turn.user_text, turn.assistant_text) for turn in turns] == [
@@ -94,11 +94,11 @@ async def test_an_announcement_gets_its_satellite_when_it_turns_active_in_the_gr
         pending = await announce(server, grace, "The washing machine is done.")
         assert engine.requests == []  # nothing is synthesized while the reply looks
         await home.set_state(KITCHEN, "responding")
-        await wait_for(lambda: server.service.channel.current() is not None)  # type: ignore[union-attr]
+        await wait_for(lambda: server.service.satellites.channel.current() is not None)  # type: ignore[union-attr]
         grace.over.set()
         reply = await pending
-        kitchen = server.service.history.turns("kitchen")
-        default = server.service.history.turns("default")
+        kitchen = server.service.satellites.history.turns("kitchen")
+        default = server.service.satellites.history.turns("default")
     assert reply.error is None and reply.audio
     assert [(r.voice, r.speed, r.conversation.key) for r in engine.requests] == [
         ("bf_emma", 1.25, "kitchen")
@@ -113,7 +113,7 @@ async def test_a_satellite_that_turns_active_after_the_grace_period_is_not_taken
         grace.over.set()  # the grace period ends before Home Assistant says anything
         reply = await pending
         await home.set_state(KITCHEN, "responding")
-        default = server.service.history.turns("default")
+        default = server.service.satellites.history.turns("default")
     assert reply.error is None
     assert [(r.voice, r.conversation.key) for r in engine.requests] == [("af_heart", "default")]
     assert [turn.assistant_text for turn in default] == ["Dinner is ready."]
@@ -126,7 +126,7 @@ async def test_two_satellites_turning_active_in_the_grace_period_are_never_guess
         pending = await announce(server, grace, "Everyone, the door is open.")
         await home.set_state(KITCHEN, "responding")
         await home.set_state(OFFICE, "responding")
-        channel = server.service.channel
+        channel = server.service.satellites.channel
         assert channel is not None
         await wait_for(lambda: channel.tracker.turned_active_since(0) is None)
         grace.over.set()
@@ -143,12 +143,12 @@ async def test_an_ended_runs_question_is_never_attached(serve) -> None:
         )
         pending = await announce(server, grace, "Your timer is done.")
         await home.set_state(KITCHEN, "responding")
-        channel = server.service.channel
+        channel = server.service.satellites.channel
         assert channel is not None
         await wait_for(lambda: channel.lookups == 1)  # it looked, and found no run of its own
         grace.over.set()
         await pending
-        turns = server.service.history.turns("kitchen")
+        turns = server.service.satellites.history.turns("kitchen")
     assert [(turn.user_text, turn.assistant_text) for turn in turns] == [
         (None, "Your timer is done.")
     ]
@@ -161,7 +161,7 @@ async def test_a_run_from_before_the_exchange_began_is_not_this_replys(serve) ->
         home.add_run("now", "2026-11-26T10:00:32+00:00", "dev-kitchen", "Fresh question", "c1")
         await home.set_state(KITCHEN, "listening")
         await home.set_state(KITCHEN, "processing")
-        channel = server.service.channel
+        channel = server.service.satellites.channel
         assert channel is not None
         await wait_for(lambda: (channel.current() or None) and channel.current().user_text)  # type: ignore[union-attr]
         assert channel.current().user_text == "Fresh question"  # type: ignore[union-attr]

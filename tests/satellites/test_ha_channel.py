@@ -182,7 +182,7 @@ async def test_server_attributes_replies_to_the_replying_satellite(serve, home) 
         ),
     )
     async with serve([engine], config) as server:
-        channel = server.service.channel
+        channel = server.service.satellites.channel
         assert channel is not None
         await asyncio.wait_for(channel.connected.wait(), 5)
         await home.set_state(KITCHEN, "processing")
@@ -191,8 +191,8 @@ async def test_server_attributes_replies_to_the_replying_satellite(serve, home) 
         await home.set_state(OFFICE, "responding")  # two at once: no guess
         await wait_for(lambda: channel.current() is None)
         await stream_reply(server.host, server.port, "Unattributed.")
-        (turn,) = server.service.history.turns("kitchen")
-        default_turns = server.service.history.turns("default")
+        (turn,) = server.service.satellites.history.turns("kitchen")
+        default_turns = server.service.satellites.history.turns("default")
     assert (turn.user_text, turn.assistant_text) == ("What time is it?", "It is ten past nine.")
     assert [(r.voice, r.conversation.key) for r in engine.requests] == [
         ("bf_emma", "kitchen"),

@@ -12,6 +12,7 @@ from wyoming.tts import SynthesizeChunk, SynthesizeStart, SynthesizeStop
 
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import SAMPLE_RATE
+from wyoming_polytts.reply.settings import ReplySettings
 from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import describe, stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
@@ -171,7 +172,7 @@ async def test_engine_failure_is_an_error_event(serve) -> None:
 async def test_engine_that_cannot_load_answers_with_an_error(serve) -> None:
     engine = loaded_fake(load_error=RuntimeError("model file missing"))
     async with serve([engine]) as server:
-        await wait_for(lambda: not server.service.voices())
+        await wait_for(lambda: not server.service.voices.voices())
         reply = await synthesize_reply(server.host, server.port, "Hello.", voice="af_heart")
     assert reply.error is not None and reply.error.code == "engine-unavailable"
     assert "model file missing" not in reply.error.text and "log" in reply.error.text
@@ -217,7 +218,7 @@ async def test_disconnect_cancels_queued_segments(serve) -> None:
         engine.gate.set()
         await asyncio.sleep(0.3)
         assert len(engine.requests) <= 2
-        assert server.service.voices()  # still serving
+        assert server.service.voices.voices()  # still serving
         reply = await synthesize_reply(server.host, server.port, "Still here.")
         assert reply.error is None
 
@@ -225,7 +226,7 @@ async def test_disconnect_cancels_queued_segments(serve) -> None:
 async def test_busy_server_refuses_new_replies(serve) -> None:
     engine = loaded_fake()
     engine.gate.clear()
-    config = Config(server=ServerSettings(max_replies=1))
+    config = Config(replies=ReplySettings(max_per_engine=1))
     async with serve([engine], config) as server:
         first = asyncio.create_task(stream_reply(server.host, server.port, "A long reply."))
         await wait_for(lambda: engine.requests)

@@ -13,6 +13,7 @@ import pytest
 from wyoming.event import Event, async_read_event, async_write_event
 
 from wyoming_polytts.config import Config
+from wyoming_polytts.reply.settings import ReplySettings
 from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import request_without_reading, synthesize_reply
 from wyoming_polytts.testing.fake_engine import loaded_fake
@@ -60,8 +61,11 @@ def slots_held(server: RunningServer) -> int:
     return sum(backend.scheduler.replies for backend in server.service.backends.values())
 
 
-def config(**server: object) -> Config:
-    return Config(server=ServerSettings(**server))  # type: ignore[arg-type]
+def config(max_replies: int = 16, read_ahead: float = 30.0, **server: object) -> Config:
+    return Config(
+        server=ServerSettings(**server),  # type: ignore[arg-type]
+        replies=ReplySettings(max_per_engine=max_replies, read_ahead=read_ahead),
+    )
 
 
 @pytest.mark.parametrize(
@@ -200,7 +204,9 @@ async def test_anything_unexpected_is_an_internal_error_not_a_traceback_to_the_c
     engine = loaded_fake()
     async with serve([engine]) as server:
         monkeypatch.setattr(
-            server.service, "listed_voices", lambda: (_ for _ in ()).throw(RuntimeError("bug"))
+            server.service.voices,
+            "listed_voices",
+            lambda: (_ for _ in ()).throw(RuntimeError("bug")),
         )
         async with connected(server) as connection:
             await send(connection, "describe")

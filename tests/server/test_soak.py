@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from wyoming.event import Event, async_read_event, async_write_event
 
 from wyoming_polytts.config import Config
+from wyoming_polytts.reply.settings import ReplySettings
 from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import (
     request_without_reading,
@@ -28,7 +29,6 @@ from wyoming_polytts.testing.waiting import wait_for
 REQUESTS = 320
 AT_ONCE = 8
 SETTINGS = ServerSettings(
-    max_replies=6,
     max_connections=12,
     idle_timeout=0.3,
     frame_timeout=0.3,
@@ -176,7 +176,9 @@ async def test_soak(serve, caplog) -> None:
     engine = loaded_fake(fail_on="explode")
     tracemalloc.start()
     try:
-        async with serve([engine], Config(server=SETTINGS)) as server:
+        async with serve(
+            [engine], Config(server=SETTINGS, replies=ReplySettings(max_per_engine=6))
+        ) as server:
             await run(server, 2 * len(SCENARIOS))  # warm-up: caches, code paths, allocator
             await wait_for(lambda: held(server) == 0 and server.listener.connections == 0, 30)
             engine.requests.clear()  # the fake's own record of requests is not the server's

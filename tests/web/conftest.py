@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import Engine
 from wyoming_polytts.testing.in_process import RunningServer, running_server
-from wyoming_polytts.web.app import build_app
+from wyoming_polytts.web.endpoints import build_app
 
 
 @dataclass
@@ -27,7 +27,7 @@ async def web_and_wyoming(
 ) -> AsyncIterator[WebAndWyoming]:
     async with (
         running_server(engines, config) as server,
-        TestClient(TestServer(build_app(server.service))) as client,
+        TestClient(TestServer(build_app(server.service, (config or Config()).server))) as client,
     ):
         yield WebAndWyoming(server, client)
 

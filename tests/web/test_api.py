@@ -11,16 +11,17 @@ from collections.abc import Iterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from wyoming_polytts.app import build_service
+from wyoming_polytts.app import build_parts
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import SAMPLE_RATE, Audio, EngineVoice, SynthesisRequest
 from wyoming_polytts.engines.errors import BadVoice
+from wyoming_polytts.reply.settings import ReplySettings
 from wyoming_polytts.satellites.settings import SatelliteProfile
 from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
 from wyoming_polytts.text import TextSettings, split_text
-from wyoming_polytts.web.app import build_app
+from wyoming_polytts.web.endpoints import build_app
 from wyoming_polytts.web.preview import PREVIEW_KEY
 from wyoming_polytts.web.settings import WebSettings
 
@@ -107,7 +108,7 @@ async def test_preview_is_a_wav_of_a_reply_like_any_other(
         response = await both.web.get("/api/speak", params=query)
         wav = await response.read()
         status = await (await both.web.get("/api/status")).json()
-        history = both.wyoming.service.history
+        history = both.wyoming.service.satellites.history
         assert history.turns("kitchen") == () and history.turns("default") == ()
         assert len(history.turns(PREVIEW_KEY)) == 1
     assert response.status == 200
@@ -153,7 +154,7 @@ async def test_a_streamed_preview_starts_at_the_first_audio(serve_web) -> None:
         async with both.web.get("/api/speak", params=params) as response:
             head = await response.content.readexactly(44 + first_bytes)
             # The first segment arrived while the rest is still being synthesized
-            assert len(both.wyoming.service.stats.snapshot().in_progress) == 1
+            assert len(both.wyoming.service.recorder.snapshot().in_progress) == 1
             engine.rest.set()
             rest = await response.read()
     assert (response.status, response.content_type) == (200, "audio/wav")
@@ -248,7 +249,7 @@ async def test_preview_errors_are_json_with_wyoming_codes(
 async def test_preview_is_refused_while_the_engine_is_busy(serve_web) -> None:
     engine = loaded_fake()
     engine.gate.clear()
-    config = Config(server=ServerSettings(max_replies=1))
+    config = Config(replies=ReplySettings(max_per_engine=1))
     async with serve_web([engine], config) as both:
         server = both.wyoming
         pending = asyncio.create_task(stream_reply(server.host, server.port, "Busy now."))
@@ -407,8 +408,8 @@ async def test_the_page_assets_are_served(serve_web, path: str, content_type: st
 async def test_only_the_configured_clients_may_connect(
     clients: tuple[str, ...], allowed: bool
 ) -> None:
-    service = build_service(Config(), [loaded_fake()])
-    app = build_app(service, WebSettings(clients=clients).networks)
+    service = build_parts(Config(), [loaded_fake()]).service
+    app = build_app(service, ServerSettings(), WebSettings(clients=clients).networks)
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/api/status")
     assert response.status == (200 if allowed else 403)

@@ -9,14 +9,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
-from wyoming_polytts.app import build_service
+from wyoming_polytts.app import build_parts
 from wyoming_polytts.config import Config
 from wyoming_polytts.reply.settings import CircuitSettings, RoutingSettings
+from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.client import stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
 from wyoming_polytts.testing.waiting import wait_for
 from wyoming_polytts.text import TextSettings, split_text
-from wyoming_polytts.web.app import build_app
+from wyoming_polytts.web.endpoints import build_app
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 REPLY = "Sure! The kitchen lights are on now. Anything else?"
@@ -49,7 +50,7 @@ async def test_metrics_count_real_replies(serve_web) -> None:
         with wave.open(io.BytesIO(await preview.read())) as file:
             preview_seconds = file.getnframes() / file.getframerate()
         await both.web.get("/api/speak", params={"text": "Hi.", "voice": "nobody"})
-        await wait_for(lambda: server.service.stats.snapshot().connections == 0)
+        await wait_for(lambda: server.service.recorder.snapshot().connections == 0)
         text, samples = await scrape(both.web)
     assert refused.error is not None and refused.error.code == "unknown-voice"
     kokoro = {"engine": "kokoro"}
@@ -101,17 +102,17 @@ async def test_metrics_show_a_fallback_and_the_open_circuit(serve_web) -> None:
 
 async def test_metrics_count_phrase_cache_hits_and_misses() -> None:
     """The preview goes through the scheduler's phrase cache like any reply."""
-    service = build_service(Config(), [loaded_fake()])
-    service.start()
+    parts = build_parts(Config(), [loaded_fake()])
+    parts.start()
     try:
-        async with TestClient(TestServer(build_app(service))) as client:
+        async with TestClient(TestServer(build_app(parts.service, ServerSettings()))) as client:
             for _ in range(2):
                 response = await client.get("/api/speak", params={"text": REPLY})
                 assert response.status == 200
             _, samples = await scrape(client)
             cache = (await (await client.get("/api/status")).json())["cache"]
     finally:
-        service.stop()
+        parts.stop()
     segments = len(split_text(REPLY, TextSettings(), "en-US"))
     assert segments > 1
     assert value(samples, "polytts_cache_misses_total") == segments

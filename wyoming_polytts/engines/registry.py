@@ -2,68 +2,82 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from ..config import Config
 from ..schema import ConfigError
+from ..storage import ModelSettings
 from .base import Engine, EngineVoice
+from .csm.settings import CsmSettings
+from .kokoro.settings import KokoroSettings
+from .remote.settings import RemoteSettings
 
 
-def _kokoro(config: Config) -> Engine:
+@dataclass(frozen=True)
+class EngineSections:
+    """The configuration's sections the engines read."""
+
+    kokoro: KokoroSettings
+    csm: CsmSettings
+    remotes: Mapping[str, RemoteSettings]
+    models: ModelSettings
+
+
+def _kokoro(sections: EngineSections) -> Engine:
     from .kokoro.engine import VOICE_NAMES, KokoroEngine
     from .kokoro.files import default_sources, ensure_kokoro
     from .kokoro.own_voices import find_own_voices
 
-    sources = default_sources(release_url=config.kokoro.release_url)
+    sources = default_sources(release_url=sections.kokoro.release_url)
     return KokoroEngine(
-        config.kokoro,
+        sections.kokoro,
         locate_files=lambda cancel: ensure_kokoro(
-            config.models.paths, config.download_dir, sources, cancel=cancel
+            sections.models.paths, sections.models.download_path, sources, cancel=cancel
         ),
-        own_voices=find_own_voices(config.models.paths, taken=VOICE_NAMES),
+        own_voices=find_own_voices(sections.models.paths, taken=VOICE_NAMES),
     )
 
 
-def _csm_enabled(config: Config) -> bool:
+def _csm_enabled(sections: EngineSections) -> bool:
     from .csm.engine import csm_wanted
 
-    return csm_wanted(config.csm)
+    return csm_wanted(sections.csm)
 
 
-def _csm(config: Config) -> Engine:
+def _csm(sections: EngineSections) -> Engine:
     from .csm.engine import CsmEngine
 
-    return CsmEngine(config.csm, data_dirs=config.models.paths)
+    return CsmEngine(sections.csm, data_dirs=sections.models.paths)
 
 
-ENGINES: dict[str, tuple[Callable[[Config], bool], Callable[[Config], Engine]]] = {
-    "kokoro": (lambda config: config.kokoro.enabled, _kokoro),
+ENGINES: dict[str, tuple[Callable[[EngineSections], bool], Callable[[EngineSections], Engine]]] = {
+    "kokoro": (lambda sections: sections.kokoro.enabled, _kokoro),
     "csm": (_csm_enabled, _csm),
 }
 """name -> (is it enabled in this configuration, build it)."""
 
 
-def _remotes(config: Config) -> list[Engine]:
+def _remotes(sections: EngineSections) -> list[Engine]:
     from .remote.engine import WyomingRemoteEngine
 
-    for name in config.remotes:
+    for name in sections.remotes:
         if name in ENGINES:
-            raise ConfigError(f"config key 'remotes.{name}': {name} is the name of an engine")
-    return [WyomingRemoteEngine(name, settings) for name, settings in config.remotes.items()]
+            raise ConfigError(f"sections key 'remotes.{name}': {name} is the name of an engine")
+    return [WyomingRemoteEngine(name, settings) for name, settings in sections.remotes.items()]
 
 
-def build_engines(config: Config) -> list[Engine]:
+def build_engines(sections: EngineSections) -> list[Engine]:
     """The engines the configuration enables (and one per remote server), not yet loaded."""
-    enabled_engines = [build(config) for enabled, build in ENGINES.values() if enabled(config)]
-    return enabled_engines + _remotes(config)
+    enabled_engines = [build(sections) for enabled, build in ENGINES.values() if enabled(sections)]
+    return enabled_engines + _remotes(sections)
 
 
-def dormant_voices(config: Config) -> tuple[EngineVoice, ...]:
+def dormant_voices(sections: EngineSections) -> tuple[EngineVoice, ...]:
     """Voices of the engines the configuration leaves off (engines are cheap until loaded):
     a request for one, e.g. a satellite profile written for a GPU machine, falls back."""
     return tuple(
         voice
         for enabled, build in ENGINES.values()
-        if not enabled(config)
-        for voice in build(config).voices()
+        if not enabled(sections)
+        for voice in build(sections).voices()
     )

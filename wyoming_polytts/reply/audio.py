@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 import numpy as np
 
-from ..engines.base import Audio
+from ..engines.base import SAMPLE_RATE, Audio
+
+FADE_MS = 5.0
+"""Ramp at each segment's edges, so joins and silences never click."""
 
 
 class AudioSink(Protocol):
@@ -36,3 +40,17 @@ def fade(audio: Audio, rate: int, fade_ms: float, *, fade_in: bool, fade_out: bo
 def silence(rate: int, seconds: float) -> Audio:
     """Zero samples lasting `seconds`."""
     return np.zeros(max(0, round(rate * seconds)), dtype=np.float32)
+
+
+async def faded(blocks: AsyncIterator[Audio]) -> AsyncIterator[Audio]:
+    """A segment's blocks with its first and last milliseconds faded; holds one block back
+    to know the last."""
+    previous: Audio | None = None
+    first = True
+    async for block in blocks:
+        if previous is not None:
+            yield previous
+        previous = fade(block, SAMPLE_RATE, FADE_MS, fade_in=first, fade_out=False)
+        first = False
+    if previous is not None:
+        yield fade(previous, SAMPLE_RATE, FADE_MS, fade_in=False, fade_out=True)

@@ -1,4 +1,5 @@
-"""An engine with its scheduler, loaded in the background after start-up."""
+"""The engines, each with its scheduler, loaded in the background after start-up, and
+their circuit breakers: what state each engine is in, and why the server is unhealthy."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Iterable, Iterator, Mapping
 
 from ..engines.base import Engine
 from ..engines.errors import EngineUnavailable
+from .circuit import HealthBoard
+from .planner import EngineState, EngineStatus
 from .scheduler import Scheduler
 
 _LOGGER = logging.getLogger(__name__)
@@ -94,3 +98,56 @@ def _settle(loaded: asyncio.Future[None], error: EngineUnavailable | None) -> No
         loaded.set_result(None)
     else:
         loaded.set_exception(error)
+
+
+class Backends(Mapping[str, Backend]):
+    """Every engine's backend by engine name, with the engines' circuit breakers."""
+
+    def __init__(self, backends: Iterable[Backend], health: HealthBoard) -> None:
+        self._by_name = {backend.engine.name: backend for backend in backends}
+        self.health = health
+
+    def __getitem__(self, name: str) -> Backend:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def start_loading(self) -> None:
+        for backend in self._by_name.values():
+            backend.start_loading()
+
+    def stop(self, timeout: float = 0.0) -> bool:
+        """Stop every engine (see Backend.stop); whether all of them stopped working."""
+        return all([backend.stop(timeout) for backend in self._by_name.values()])
+
+    def statuses(self) -> dict[str, EngineStatus]:
+        """What the router needs to know of each engine."""
+        statuses = {}
+        for name, backend in self._by_name.items():
+            if backend.failed:
+                state = EngineState.FAILED
+            elif not self.health[name].available():
+                state = EngineState.OPEN
+            else:
+                state = EngineState.READY if backend.ready else EngineState.LOADING
+            # An engine whose speech depends on the conversation is what "conversational" wants
+            statuses[name] = EngineStatus(state, conversational=not backend.engine.cacheable)
+        return statuses
+
+    def problems(self, unhealthy_after: float) -> list[str]:
+        """Why the engines cannot serve, if they cannot (for the health check): dead workers,
+        or every reply slot taken for `unhealthy_after` seconds; [] when healthy."""
+        found = []
+        for name, backend in self._by_name.items():
+            scheduler = backend.scheduler
+            if backend.ready and scheduler.workers_alive < backend.engine.concurrency:
+                alive, wanted = scheduler.workers_alive, backend.engine.concurrency
+                found.append(f"{name}: {alive} of {wanted} workers alive")
+            full_for = scheduler.clock() - (scheduler.full_since or scheduler.clock())
+            if full_for > unhealthy_after:
+                found.append(f"{name}: every reply slot has been taken for {full_for:.0f} s")
+        return found

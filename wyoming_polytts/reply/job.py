@@ -14,15 +14,30 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..engines.base import Audio, SynthesisRequest
 
 _LOGGER = logging.getLogger(__name__)
 
 
+class Urgency(NamedTuple):
+    """The order of jobs, most urgent first: first segments of replies go first, then by
+    the moment a player runs dry."""
+
+    later_segment: bool
+    deadline: float
+
+    @classmethod
+    def of(cls, *, first: bool, deadline: float) -> Urgency:
+        return cls(not first, deadline)
+
+
 @dataclass(order=True)
 class _Entry:
-    urgency: tuple[int, float, int]
+    urgency: Urgency
+    order: int
+    """Equal urgencies go in the order they came."""
     job: Job = field(compare=False)
 
 
@@ -34,7 +49,7 @@ class JobQueue:
         self._order = itertools.count()
 
     def push(self, job: Job) -> None:
-        heapq.heappush(self._heap, _Entry((*job.urgency, next(self._order)), job))
+        heapq.heappush(self._heap, _Entry(job.urgency, next(self._order), job))
 
     def pop(self) -> Job | None:
         """The most urgent job that is not cancelled and may start, or None."""
@@ -55,12 +70,12 @@ class JobQueue:
     def __len__(self) -> int:
         return sum(1 for entry in self._heap if not entry.job.cancelled)
 
-    def seconds_before(self, urgency: tuple[int, float]) -> float:
+    def seconds_before(self, urgency: Urgency) -> float:
         """Expected seconds of the queued jobs that go before a job of `urgency`."""
         return sum(
             entry.job.cost
             for entry in self._heap
-            if not entry.job.cancelled and entry.urgency[:2] <= urgency
+            if not entry.job.cancelled and entry.urgency <= urgency
         )
 
 
@@ -104,9 +119,8 @@ class Job:
         self._results: asyncio.Queue[object] = asyncio.Queue()
 
     @property
-    def urgency(self) -> tuple[int, float]:
-        """First segments of replies go first, then by the moment a player runs dry."""
-        return (0 if self.first else 1, self.deadline)
+    def urgency(self) -> Urgency:
+        return Urgency.of(first=self.first, deadline=self.deadline)
 
     @property
     def cancelled(self) -> bool:

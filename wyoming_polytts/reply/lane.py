@@ -1,4 +1,4 @@
-"""A reply's lanes (the plan's routes and their backends) and waiting for a lane's audio,
+"""A reply's lanes (the plan's voice choices and their backends) and waiting for a lane's audio,
 with a limit on every wait.
 
 Time a segment spends queued for a worker, or waiting for its engine to load, is load and
@@ -15,31 +15,31 @@ from dataclasses import dataclass
 
 from ..engines.base import Audio
 from ..engines.errors import EngineUnavailable
-from ..satellites.history import Conversation
+from ..satellites.front_door import SpokenConversation
 from ..text import TextPipeline
 from .backend import Backend
-from .router import Plan, Route
+from .planner import VoiceChoice, VoicePlan
 from .scheduler import Job, ReplyTicket
 
 
 @dataclass
 class Lane:
-    """A route of the plan and the backend that speaks it."""
+    """A voice choice of the plan and the backend that speaks it."""
 
-    route: Route
+    choice: VoiceChoice
     backend: Backend
     ticket: ReplyTicket | None = None
     ready: bool = False
 
 
 @dataclass
-class Routing:
+class ReplySetup:
     """What a reply speaks with, and the history it belongs to."""
 
-    plan: Plan
+    plan: VoicePlan
     lanes: list[Lane]
     pipeline: TextPipeline
-    conversation: Conversation
+    conversation: SpokenConversation
 
 
 class LaneFailed(Exception):

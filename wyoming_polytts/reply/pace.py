@@ -1,163 +1,135 @@
-"""How long an engine takes to speak a segment: learnt from the segments it spoke.
+"""One reply's pace: when its next segment is needed, and how much of it to submit now.
 
-Kokoro speaks a segment in one block, after a fixed start-up cost and a cost per character,
-and both differ fivefold between machines (AVX-512 VNNI or not). A reply sizes its next
-segment so that it is ready before the listener runs out of audio: it needs these costs
-for this machine, this engine and this language, fitted to the latest segments spoken.
+Segments are needed back to back from the moment the first audio left; before that, from
+when the first segment is expected to be ready. A segment that would be late is cut where
+a speaker would pause (the rest waits first in line), but never so short that the pieces
+after it cannot keep up, since each piece pays the engine's fixed cost again. The inputs
+all come from the engine's scheduler: its learnt costs, how many replies share a worker and
+how long the queue ahead is.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-from collections import deque
-from collections.abc import Callable, Mapping
+import logging
 from dataclasses import dataclass
-from typing import TypeVar
 
-T = TypeVar("T")
+from ..text import Segment
+from ..text.fit import fit
+from ..text.locale import Locale
+from .scheduler import Scheduler
 
-WINDOW = 32
-"""Latest segments per language that the costs are fitted to."""
-
-
-@dataclass(frozen=True)
-class Cost:
-    fixed: float
-    """Seconds a segment costs whatever its length."""
-    per_char: float
-    """Seconds each character adds."""
-
-    def seconds(self, chars: int) -> float:
-        return self.fixed + self.per_char * chars
-
-    def chars_within(self, seconds: float) -> int:
-        """The longest segment that is spoken within `seconds` (0 when none is)."""
-        return max(0, int((seconds - self.fixed) / self.per_char))
-
-    def sustained_chars(self, audio_per_char: float, sharers: float = 1.0) -> int | None:
-        """The shortest segment whose audio lasts while the next one as long is made, with
-        the worker shared by `sharers` replies: a shorter one leaves less time for the next,
-        so the pieces shrink until one is late anyway, each paying the fixed cost again.
-        None: no length does (the engine, or this reply's share of it, is slower than
-        speech)."""
-        surplus = audio_per_char - sharers * self.per_char
-        if surplus <= 0:
-            return None
-        return math.ceil(sharers * self.fixed / surplus)
-
-
-PRIOR = Cost(fixed=0.2, per_char=0.03)
-"""Before anything is measured: a slow machine's Kokoro (about real time at 14 characters
-a second); the first measurements replace it."""
-
-
-class CostModel:
-    """The costs of one engine per language, and how long its speech lasts per character;
-    thread-safe (workers record, replies read)."""
-
-    def __init__(self, prior: Cost = PRIOR) -> None:
-        self._prior = prior
-        self._samples: dict[str, deque[tuple[int, float]]] = {}
-        self._fitted: dict[str, Cost] = {}
-        self._spoken: dict[str, deque[tuple[int, float]]] = {}
-        self._lock = threading.Lock()
-
-    def record(
-        self, language: str, chars: int, seconds: float, audio_seconds: float | None = None
-    ) -> None:
-        """A segment of `chars` characters took `seconds` to speak, and lasts `audio_seconds`
-        at speed 1 (None: not known, as for a segment cut short)."""
-        if chars <= 0 or seconds <= 0:
-            return
-        with self._lock:
-            samples = self._samples.setdefault(language, deque(maxlen=WINDOW))
-            samples.append((chars, seconds))
-            self._fitted[language] = _fit(samples, self._prior)
-            if audio_seconds:
-                self._spoken.setdefault(language, deque(maxlen=WINDOW)).append(
-                    (chars, audio_seconds)
-                )
-
-    def cost(self, language: str) -> Cost:
-        with self._lock:
-            return self._fitted.get(language) or _any(self._fitted) or self._prior
-
-    def speech(self, language: str) -> float | None:
-        """Seconds of audio per character at speed 1, over the latest segments; None before
-        any was measured."""
-        with self._lock:
-            spoken = self._spoken.get(language) or _any(self._spoken)
-            if not spoken:
-                return None
-            return sum(audio for _, audio in spoken) / sum(chars for chars, _ in spoken)
-
-
-def _any(by_language: Mapping[str, T]) -> T | None:
-    """Another language's figures: the same engine on the same machine is closer than a guess."""
-    return next(iter(by_language.values()), None)
-
-
-def _fit(samples: deque[tuple[int, float]], prior: Cost) -> Cost:
-    """Least squares over (characters, seconds); with one length only, the prior's fixed cost
-    and the rest per character. Costs never go negative."""
-    count = len(samples)
-    mean_chars = sum(chars for chars, _ in samples) / count
-    mean_seconds = sum(seconds for _, seconds in samples) / count
-    spread = sum((chars - mean_chars) ** 2 for chars, _ in samples)
-    if spread < 1.0:
-        fixed = min(prior.fixed, mean_seconds / 2)
-        return Cost(fixed, max((mean_seconds - fixed) / mean_chars, 1e-4))
-    slope = (
-        sum((chars - mean_chars) * (seconds - mean_seconds) for chars, seconds in samples) / spread
-    )
-    per_char = max(slope, 1e-4)
-    fixed = max(mean_seconds - per_char * mean_chars, 0.0)
-    return Cost(fixed, per_char)
-
+_LOGGER = logging.getLogger(__name__)
 
 MARGIN = 0.15
 """Seconds a segment should be ready before the listener needs it."""
 
 
-@dataclass
-class Pacer:
-    """One reply's timeline: when its next segment is needed, and how much time there is to
-    synthesize it. Segments are needed back to back from the moment the first audio left;
-    before that, from when the first segment is expected to be ready."""
+@dataclass(frozen=True)
+class Piece:
+    """What a reply submits next."""
 
-    clock: Callable[[], float]
-    timeline: float = 0.0
-    """Seconds of audio (and pauses) of the segments submitted so far."""
-    ready_at: float | None = None
-    """When the last segment submitted is expected to be ready."""
-    first_ready_at: float | None = None
-    first_audio_at: float | None = None
+    segment: Segment
+    rest: Segment | None
+    """What is left of the segment, to go next (None: the whole segment goes now)."""
+    deadline: float
+    """When the listener will need it."""
+    wait: float
+    """Expected seconds before a worker takes it."""
+    seconds: float
+    """About how long its audio lasts."""
+
+
+class ReplyPace:
+    """One reply's timeline and the scheduler of the engine speaking it; decides its pieces."""
+
+    def __init__(self, scheduler: Scheduler, read_ahead: float) -> None:
+        """`read_ahead`: seconds of audio synthesized at most beyond what the listener took."""
+        self._scheduler = scheduler
+        self._clock = scheduler.clock
+        self._read_ahead = read_ahead
+        self.timeline = 0.0
+        """Seconds of audio (and pauses) of the pieces submitted so far."""
+        self._written = 0.0
+        self._ready_at: float | None = None
+        """When the last piece submitted is expected to be ready."""
+        self._first_ready_at: float | None = None
+        self._first_audio_at: float | None = None
+
+    def use(self, scheduler: Scheduler) -> None:
+        """Go on with another engine (a fallback): the timeline stays, the costs change."""
+        self._scheduler = scheduler
+
+    def may_submit(self, *, in_flight: bool) -> bool:
+        """Whether another piece may go: always when none is in flight, else while the audio
+        ahead of the listener is under the read-ahead limit."""
+        return not in_flight or self.timeline - self._written < self._read_ahead
+
+    def next_piece(self, segment: Segment, language: str, speed: float) -> Piece:
+        """The segment, or as much of it as is ready before the listener runs out of audio."""
+        deadline = self.deadline()
+        wait = self._scheduler.wait_for_worker(deadline)
+        head, rest = self._cut(segment, language, speed, wait)
+        seconds = len(head.text) * self._audio_per_char(language, speed)
+        return Piece(head, rest, deadline, wait, seconds)
+
+    def submitted(self, piece: Piece, cost: float, pause: float) -> None:
+        """`piece` was submitted, expected to cost `cost` seconds, with `pause` after it."""
+        self._ready_at = self._start(piece.wait) + cost
+        if self._first_ready_at is None:
+            self._first_ready_at = self._ready_at
+        self.timeline += piece.seconds + pause
+
+    def wrote(self, seconds: float) -> None:
+        """The listener was sent `seconds` of audio."""
+        if self._first_audio_at is None:
+            self._first_audio_at = self._clock()
+        self._written += seconds
 
     def deadline(self) -> float:
-        """When the listener will need the next segment."""
-        start = self.first_audio_at or self.first_ready_at or self.clock()
+        """When the listener will need the next piece."""
+        start = self._first_audio_at or self._first_ready_at or self._clock()
         return start + self.timeline
 
     def budget(self, wait: float) -> float | None:
-        """Seconds the next segment may take to synthesize and be in time, given `wait`
-        seconds before a worker takes it; None before the first segment (it goes at once)."""
-        if self.ready_at is None:
+        """Seconds the next piece may take to synthesize and be in time, given `wait` seconds
+        before a worker takes it; None before the first piece (it goes at once)."""
+        if self._ready_at is None:
             return None
         return self.deadline() - self._start(wait) - MARGIN
 
-    def submitted(self, cost: float, wait: float, seconds: float) -> None:
-        """A segment of `seconds` (pause included) that costs `cost` seconds was submitted."""
-        self.ready_at = self._start(wait) + cost
-        if self.first_ready_at is None:
-            self.first_ready_at = self.ready_at
-        self.timeline += seconds
-
-    def first_audio(self) -> None:
-        if self.first_audio_at is None:
-            self.first_audio_at = self.clock()
-
     def _start(self, wait: float) -> float:
-        """When a segment submitted now starts: after this reply's previous one and after the
+        """When a piece submitted now starts: after this reply's previous one and after the
         work that goes before it."""
-        return max(self.ready_at or 0.0, self.clock() + wait)
+        return max(self._ready_at or 0.0, self._clock() + wait)
+
+    def _cut(
+        self, segment: Segment, language: str, speed: float, wait: float
+    ) -> tuple[Segment, Segment | None]:
+        """What is ready in time, but never so little that the pieces after it cannot keep
+        up. Engines that stream a segment's audio need no cut."""
+        budget = self.budget(wait)
+        if budget is None or self._scheduler.engine.streams:
+            return segment, None
+        cost = self._scheduler.costs.cost(language)
+        sharers = self._scheduler.sharers
+        shortest = cost.sustained_chars(self._audio_per_char(language, speed), sharers)
+        if shortest is None:
+            return segment, None  # cutting only adds fixed costs to a reply that is late anyway
+        max_chars = max(cost.chars_within(budget), shortest)
+        head, rest = fit(segment, max_chars, Locale.of(language), min_chars=shortest)
+        _LOGGER.debug(
+            "Paced: %s of %s characters (%.2f s to be in time, %s to keep up; %s, %.1f sharers)",
+            len(head.text),
+            len(segment.text),
+            budget,
+            shortest,
+            cost,
+            sharers,
+        )
+        return head, rest
+
+    def _audio_per_char(self, language: str, speed: float) -> float:
+        """Seconds of speech per character: as measured on this engine's latest segments,
+        else its nominal rate."""
+        measured = self._scheduler.costs.speech(language)
+        return (measured or 1 / self._scheduler.engine.chars_per_second) / speed

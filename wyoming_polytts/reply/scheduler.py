@@ -19,8 +19,8 @@ import numpy as np
 from ..engines.base import SAMPLE_RATE, Audio, Engine, SynthesisRequest
 from ..engines.errors import SynthesisCancelled
 from .cache import PhraseCache
-from .job import Job, JobQueue
-from .pace import CostModel
+from .costs import CostModel
+from .job import Job, JobQueue, Urgency
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class Scheduler:
             running = sum(
                 max(job.cost - (now - (job.started_at or now)), 0.0) for job in self._running
             )
-            queued = self._queue.seconds_before((1, deadline))
+            queued = self._queue.seconds_before(Urgency.of(first=False, deadline=deadline))
         return (running + queued) / max(self._workers, 1)
 
     def _cache_key(self, request: SynthesisRequest) -> tuple[str, str, float, str | None, str]:

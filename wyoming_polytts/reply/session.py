@@ -19,25 +19,20 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..engines.base import SAMPLE_RATE, Audio, SynthesisRequest
 from ..text import Segment
-from ..text.fit import fit
-from ..text.locale import Locale
-from .audio import AudioSink, fade, silence
+from .activity import CANCELLED, OK, ReplyRecorder
+from .audio import AudioSink, faded, silence
 from .circuit import HealthBoard
-from .lane import LaneFailed, Routing, speak_segment, wait_ready
-from .pace import Pacer
+from .lane import LaneFailed, ReplySetup, speak_segment, wait_ready
+from .pace import Piece, ReplyPace
 from .scheduler import Job, ReplyTicket, SchedulerBusy
 from .settings import SPEEDS
-from .stats import CANCELLED, OK, ReplyRecorder
 
 _LOGGER = logging.getLogger(__name__)
-
-FADE_MS = 5.0
-"""Ramp at each segment's edges, so joins and silences never click."""
 CLIENT_MESSAGES = {
     "internal": "internal error; see the server's log",
     "timeout": "no audio in time: the server is overloaded or a voice engine is stuck",
@@ -95,16 +90,16 @@ class ReplySession:
     def __init__(
         self,
         *,
-        routing: Routing,
+        setup: ReplySetup,
         sink: AudioSink,
         health: HealthBoard,
         limits: ReplyLimits,
-        stats: ReplyRecorder,
-        reattribute: Callable[[], Awaitable[Routing | None]] | None = None,
+        recorder: ReplyRecorder,
+        reattribute: Callable[[], Awaitable[ReplySetup | None]] | None = None,
     ) -> None:
         """`reattribute`, when given, may find the reply's satellite just before its text is
-        cut: a better routing replaces the first one (nothing was synthesized yet)."""
-        self._routing(routing)
+        cut: a better setup replaces the first one (nothing was synthesized yet)."""
+        self._take(setup)
         self._sink = sink
         self._health = health
         self._limits = limits
@@ -118,10 +113,9 @@ class ReplySession:
         self._backlog: deque[_Pending] = deque()
         """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
-        self._pacer = Pacer(self._lanes[0].backend.scheduler.clock)
-        self._written_seconds = 0.0
+        self._pace = ReplyPace(self._lanes[0].backend.scheduler, limits.read_ahead)
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
-        self._record = stats.reply_started(
+        self._record = recorder.reply_started(
             engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
         )
         self._segmenter = asyncio.create_task(self._segment(), name="reply text")
@@ -136,19 +130,20 @@ class ReplySession:
         """The reply's text is complete: what the pipeline still holds follows."""
         self._texts.put_nowait(None)
 
-    def _routing(self, routing: Routing) -> None:
-        self._lanes = list(routing.lanes)
+    def _take(self, setup: ReplySetup) -> None:
+        self._lanes = list(setup.lanes)
         self._lane = 0
-        self._plan = routing.plan
-        self._pipeline = routing.pipeline
-        self._conversation = routing.conversation
+        self._plan = setup.plan
+        self._pipeline = setup.pipeline
+        self._conversation = setup.conversation
 
     async def _attribute(self) -> None:
-        """Take the routing of the satellite found since the reply opened, if one was."""
+        """Take the setup of the satellite found since the reply opened, if one was."""
         better = await self._reattribute() if self._reattribute else None
         if better is not None:
             self._close_tickets()
-            self._routing(better)
+            self._take(better)
+            self._pace.use(self._lanes[0].backend.scheduler)
             self._record.attributed(
                 engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
             )
@@ -210,72 +205,33 @@ class ReplySession:
         return lane.ticket
 
     def _submit_ready(self) -> None:
-        """Submit waiting segments while the audio ahead of the listener is under the limit."""
-        while self._waiting and (
-            not self._backlog
-            or self._pacer.timeline - self._written_seconds < self._limits.read_ahead
-        ):
-            # The moment the player would run dry without the next segment
-            deadline = self._pacer.deadline()
-            wait = self._lanes[self._lane].backend.scheduler.wait_for_worker(deadline)
-            self._submit(self._paced(self._waiting.popleft(), wait), deadline, wait)
+        """Submit waiting segments while the pace allows, each as much as is ready in time."""
+        while self._waiting and self._pace.may_submit(in_flight=bool(self._backlog)):
+            segment = self._waiting.popleft()
+            piece = self._pace.next_piece(segment, self._language(segment), self._speed(segment))
+            if piece.rest is not None:
+                self._waiting.appendleft(piece.rest)
+            self._submit(piece)
         if self._text_complete and not self._waiting:
             self._text_complete = False  # the end marker goes once
             self._segments.put_nowait(None)
 
-    def _paced(self, segment: Segment, wait: float) -> Segment:
-        """The segment, or as much of it as is ready before the listener runs out of audio
-        (the rest waits first in line), but never so little that the pieces after it cannot
-        keep up; `wait`: expected seconds before a worker takes it. Engines that stream a
-        segment's audio need no cut."""
-        lane = self._lanes[self._lane]
-        scheduler, language = lane.backend.scheduler, self._language(segment)
-        budget = self._pacer.budget(wait)
-        if budget is None or lane.backend.engine.streams:
-            return segment
-        cost = scheduler.costs.cost(language)
-        shortest = cost.sustained_chars(self._audio_per_char(segment), scheduler.sharers)
-        if shortest is None:
-            return segment  # cutting only adds fixed costs to a reply that is late anyway
-        max_chars = max(cost.chars_within(budget), shortest)
-        head, tail = fit(segment, max_chars, Locale.of(language), min_chars=shortest)
-        _LOGGER.debug(
-            "Paced: %s of %s characters (%.2f s to be in time, %s to keep up; %s, %.1f sharers)",
-            len(head.text),
-            len(segment.text),
-            budget,
-            shortest,
-            cost,
-            scheduler.sharers,
-        )
-        if tail is not None:
-            self._waiting.appendleft(tail)
-        return head
-
-    def _submit(self, segment: Segment, deadline: float, wait: float) -> None:
-        seconds = len(segment.text) * self._audio_per_char(segment)
-        job = self._job(segment, deadline)
-        self._pacer.submitted(job.cost, wait, seconds + self._pipeline.pause_after(segment))
-        item = _Pending(segment, deadline, seconds, job, self._lane)
+    def _submit(self, piece: Piece) -> None:
+        job = self._job(piece.segment, piece.deadline)
+        self._pace.submitted(piece, job.cost, self._pipeline.pause_after(piece.segment))
+        item = _Pending(piece.segment, piece.deadline, piece.seconds, job, self._lane)
         self._backlog.append(item)
         self._segments.put_nowait(item)
 
-    def _audio_per_char(self, segment: Segment) -> float:
-        """Seconds the segment's speech lasts per character: as measured on this engine's
-        latest segments, else its nominal rate."""
-        backend = self._lanes[self._lane].backend
-        measured = backend.scheduler.costs.speech(self._language(segment))
-        return (measured or 1 / backend.engine.chars_per_second) / self._speed(segment)
-
     def _language(self, segment: Segment) -> str:
-        return segment.delivery.language or self._lanes[self._lane].route.language
+        return segment.delivery.language or self._lanes[self._lane].choice.language
 
     def _speed(self, segment: Segment) -> float:
         low, high = SPEEDS
         return min(high, max(low, self._plan.speed * segment.delivery.speed))
 
     def _job(self, segment: Segment, deadline: float) -> Job:
-        route = self._lanes[self._lane].route
+        route = self._lanes[self._lane].choice
         delivery = segment.delivery
         request = SynthesisRequest(
             text=segment.text,
@@ -317,7 +273,7 @@ class ReplySession:
             self._submit_ready()
             self._record.synthesized(item.job.synthesis_seconds)
             if not item.job.cached:
-                self._health[self._lanes[self._lane].route.engine].record_success()
+                self._health[self._lanes[self._lane].choice.engine].record_success()
             self._spoken.append(item.segment.text)
             if spoke:
                 # Held back so that no silence trails the last segment
@@ -340,10 +296,10 @@ class ReplySession:
         if item.lane + 1 == len(self._lanes):
             silence_limit += self._limits.max_rtf * item.seconds
         blocks = speak_segment(
-            item.job, lane.route.engine, silence_limit, self._limits.queue_timeout
+            item.job, lane.choice.engine, silence_limit, self._limits.queue_timeout
         )
         try:
-            async for block in self._faded(blocks):
+            async for block in faded(blocks):
                 if not spoke and pause:
                     await self._write_audio(silence(SAMPLE_RATE, pause))
                 spoke = True
@@ -356,40 +312,28 @@ class ReplySession:
     async def _write_audio(self, audio: Audio) -> None:
         self._record.wrote(len(audio) / SAMPLE_RATE)
         await self._sink.write(audio)
-        self._pacer.first_audio()
-        self._written_seconds += len(audio) / SAMPLE_RATE
+        self._pace.wrote(len(audio) / SAMPLE_RATE)
         self._submit_ready()
 
     def _fail_over(self, failure: LaneFailed) -> None:
         """Move to the next lane and re-submit what is not spoken; raise ReplyFailed at the end."""
         failed = self._lanes[self._lane]
         if failure.fault:
-            self._health[failed.route.engine].record_failure()
+            self._health[failed.choice.engine].record_failure()
         if self._lane + 1 >= len(self._lanes):
             _LOGGER.warning("Reply failed: %s", failure)
             raise ReplyFailed(failure.code, CLIENT_MESSAGES[failure.code])
         self._lane += 1
         lane = self._lanes[self._lane]
         _LOGGER.warning(
-            "%s; continuing the reply with %s (%s)", failure, lane.route.voice, lane.route.engine
+            "%s; continuing the reply with %s (%s)", failure, lane.choice.voice, lane.choice.engine
         )
         if failed.ticket is not None:
             failed.ticket.close(cancel=True)
         self._ticket(self._lane)
-        self._record.fell_back(lane.route.engine, lane.route.voice)
-        self._health[lane.route.engine].begin()
+        self._pace.use(lane.backend.scheduler)
+        self._record.fell_back(lane.choice.engine, lane.choice.voice)
+        self._health[lane.choice.engine].begin()
         for pending in self._backlog:
             pending.job = self._job(pending.segment, pending.deadline)
             pending.lane = self._lane
-
-    async def _faded(self, blocks: AsyncIterator[Audio]) -> AsyncIterator[Audio]:
-        """Fade a segment's first and last milliseconds; holds one block back to know the last."""
-        previous: Audio | None = None
-        first = True
-        async for block in blocks:
-            if previous is not None:
-                yield previous
-            previous = fade(block, SAMPLE_RATE, FADE_MS, fade_in=first, fade_out=False)
-            first = False
-        if previous is not None:
-            yield fade(previous, SAMPLE_RATE, FADE_MS, fade_in=False, fade_out=True)

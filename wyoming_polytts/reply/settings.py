@@ -1,10 +1,10 @@
-"""The sections that shape a reply: `defaults:`, `routing:` and `cache:`."""
+"""The sections that shape a reply: `defaults:`, `routing:`, `replies:` and `cache:`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..satellites.settings import QUALITIES
+from ..satellites.settings import QUALITIES, Quality
 from ..schema import bounded, choice
 
 SPEEDS = (0.5, 2.0)
@@ -28,7 +28,7 @@ class CircuitSettings:
 
 @dataclass(frozen=True)
 class RoutingSettings:
-    quality: str = choice("auto", *QUALITIES)
+    quality: str = choice(Quality.AUTO.value, *QUALITIES)
     """fast: Kokoro; conversational: CSM when healthy (waits while it loads); auto: CSM
     when it is loaded and healthy, else Kokoro."""
     fallback_voice: str | None = None
@@ -56,3 +56,13 @@ class RoutingSettings:
 class CacheSettings:
     max_mb: int = bounded(64, 0, 65536)
     """Audio of recent phrases kept for instant repeats; 0 turns the cache off."""
+
+
+@dataclass(frozen=True)
+class ReplySettings:
+    max_per_engine: int = bounded(16, 1, 1000)
+    """Replies in progress per engine; one more gets a "busy" error instead of an endless queue."""
+    read_ahead: float = bounded(30.0, 1.0, 3600.0)
+    """Seconds of audio synthesized at most beyond what a client has taken."""
+    unhealthy_after: float = bounded(120.0, 1.0, 86_400.0)
+    """Seconds every reply slot of an engine may stay taken before the health check fails."""

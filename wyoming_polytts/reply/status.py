@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from .. import __version__
 from ..satellites.history import HistoryStore
 from ..satellites.settings import SatelliteProfile
+from .activity import Activity
 from .backend import Backend
 from .circuit import HealthBoard
-from .router import EngineStatus
-from .stats import Activity
+from .planner import EngineStatus
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 A turn is the user's words (when known), the reply's text and what each engine keeps to
 sound continuous (e.g. CSM's audio codes): an opaque blob of numeric arrays the engine
-reads back on the next turn, through the `Conversation` a reply opens. History is bounded
+reads back on the next turn, through the `HistoryView` a reply opens (the `Conversation`
+engines read and write). History is bounded
 in turns and bytes, expires after a quiet spell and restarts when the conversation id
 changes; `history_file` saves it.
 """
@@ -67,7 +68,7 @@ class HistoryStore:
 
     def open(
         self, key: str, *, conversation_id: str | None = None, user_text: str | None = None
-    ) -> Conversation:
+    ) -> HistoryView:
         """Start a reply for `key`; a quiet spell or a new conversation id forgets the past."""
         with self._lock:
             history = self._current(key)
@@ -78,7 +79,7 @@ class HistoryStore:
                 history.conversation_id = conversation_id
             history.last_active = self._clock()
             earlier = tuple(history.turns)
-        return Conversation(self, key, earlier, user_text)
+        return HistoryView(self, key, earlier, user_text)
 
     def turns(self, key: str) -> tuple[Turn, ...]:
         """The history of `key` (empty once expired), oldest first."""
@@ -151,8 +152,9 @@ class HistoryStore:
             self._keys = OrderedDict(histories)
 
 
-class Conversation:
-    """One reply's view of its satellite's history; engines read it and add their data."""
+class HistoryView:
+    """One reply's view of its satellite's history: the `Conversation` engines read and add
+    their data to, and the reply commits once spoken."""
 
     def __init__(
         self, store: HistoryStore, key: str, earlier: tuple[Turn, ...], user_text: str | None

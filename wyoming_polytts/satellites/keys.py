@@ -15,8 +15,10 @@ from typing import Any
 from .settings import SatelliteProfile
 from .tracker import SatelliteActivity
 
-ID_FIELDS = ("satellite_id", "device_id")
+SATELLITE_FIELDS = ("satellite_id", "device_id")
 """Fields of an event's context that name the satellite, best first."""
+KEY_FIELDS = (*SATELLITE_FIELDS, "conversation_id")
+"""Fields of an event's context that may become history keys."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def resolve_context(
             )
         return ResolvedContext(key, source, conversation)
 
-    for field in ID_FIELDS:
+    for field in SATELLITE_FIELDS:
         if (value := _text(event_context.get(field))) is not None:
             return resolved(names.get(value, value), "event", conversation_id)
     if conversation_id is not None:

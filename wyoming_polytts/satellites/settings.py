@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import enum
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..schema import bounded, choice, secret
 
-QUALITIES = ("fast", "conversational", "auto")
-"""Quality modes a profile (or routing.quality) may ask for."""
+
+class Quality(enum.StrEnum):
+    """Quality modes a profile (or routing.quality) may ask for."""
+
+    FAST = "fast"
+    """A fast engine, never a conversational one."""
+    CONVERSATIONAL = "conversational"
+    """A conversational engine when it is healthy (waiting while it loads)."""
+    AUTO = "auto"
+    """A conversational engine when it is loaded and healthy, else a fast one."""
+
+
+QUALITIES = tuple(quality.value for quality in Quality)
 SUPERVISOR_URL = "ws://supervisor/core/websocket"
 
 

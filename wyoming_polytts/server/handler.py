@@ -34,6 +34,7 @@ from .audio_stream import AudioStream
 from .health import HEALTH_EVENT, health_event
 from .info import build_info
 from .requests import BadRequest, SpeakRequest, chunk_text, speak_request
+from .settings import ServerSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,10 +61,14 @@ class TtsEventHandler(AsyncEventHandler):
         service: TtsService,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        limits: ServerSettings,
+        max_id_chars: int,
     ) -> None:
+        """`max_id_chars`: the longest satellite or conversation id a request may carry."""
         super().__init__(reader, writer)
         self._service = service
-        self._limits = service.config.server
+        self._limits = limits
+        self._max_id_chars = max_id_chars
         self._frames = FrameLimits(self._limits.max_frame_bytes, self._limits.frame_timeout)
         self._peer = writer.get_extra_info("peername")
         self._stream: ReplySession | None = None
@@ -74,13 +79,13 @@ class TtsEventHandler(AsyncEventHandler):
 
     async def run(self) -> None:
         """Like AsyncEventHandler.run, with frame limits and an idle limit."""
-        self._service.stats.connection_opened()
+        self._service.recorder.connection_opened()
         try:
             while (event := await self._next_event()) is not None:
                 if not await self.handle_event(event):
                     break
         finally:
-            self._service.stats.connection_closed()
+            self._service.recorder.connection_closed()
             await self.disconnect()
             self.writer.close()
 
@@ -134,13 +139,13 @@ class TtsEventHandler(AsyncEventHandler):
         """Send an error event; `recorded`: the reply's own record counts it already."""
         _LOGGER.warning("Refused request from %s: %s (%s)", self._peer, err, err.code)
         if not recorded:
-            self._service.stats.refused(err.code)
+            self._service.recorder.refused(err.code)
         with contextlib.suppress(ConnectionError):
             await self.write_event(Error(text=str(err), code=err.code).event())
 
     async def _dispatch(self, event: Event) -> bool:
         if Describe.is_type(event.type):
-            await self.write_event(build_info(self._service.listed_voices()).event())
+            await self.write_event(build_info(self._service.voices.listed_voices()).event())
         elif event.type == HEALTH_EVENT:
             await self.write_event(health_event(self._service.problems()))
         elif SynthesizeStart.is_type(event.type):
@@ -162,9 +167,10 @@ class TtsEventHandler(AsyncEventHandler):
         return True
 
     def _request(self, event: Event, *, with_text: bool) -> SpeakRequest:
-        max_chars = self._service.config.context.max_key_chars
         return self._checked(
-            lambda checked: speak_request(checked, with_text=with_text, max_id_chars=max_chars),
+            lambda checked: speak_request(
+                checked, with_text=with_text, max_id_chars=self._max_id_chars
+            ),
             event,
         )
 

@@ -21,7 +21,7 @@ def build_info(voices: Iterable[EngineVoice]) -> Info:
         tts=[
             TtsProgram(
                 name=PROGRAM_NAME,
-                description="Kokoro on CPU, Sesame CSM on GPU, with per-satellite voices",
+                description="Streaming text to speech with per-satellite voices",
                 attribution=ATTRIBUTION,
                 installed=True,
                 version=__version__,

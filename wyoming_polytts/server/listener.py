@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from pathlib import Path
-from urllib.parse import urlparse
 
 from wyoming.error import Error
 from wyoming.event import async_write_event
 
 from ..reply.service import SHUTDOWN_MESSAGE, TtsService
-from ..uri import tcp_address
+from ..uri import tcp_address, unix_path
 from .handler import TtsEventHandler
 from .settings import ServerSettings
 
@@ -22,19 +20,20 @@ _LOGGER = logging.getLogger(__name__)
 class Listener:
     """One TtsEventHandler per connection, at most `max_connections` at once."""
 
-    def __init__(self, service: TtsService, settings: ServerSettings) -> None:
+    def __init__(self, service: TtsService, settings: ServerSettings, *, max_id_chars: int) -> None:
+        """`max_id_chars`: the longest satellite or conversation id a request may carry."""
         self._service = service
         self._settings = settings
+        self._max_id_chars = max_id_chars
         self._server: asyncio.Server | None = None
         self._handlers: dict[asyncio.Task[None], TtsEventHandler] = {}
 
     async def start(self) -> None:
         uri = self._settings.uri
-        address = tcp_address(uri)
+        address, path = tcp_address(uri), unix_path(uri)
         if address is not None:
             self._server = await asyncio.start_server(self._accept, *address)
-        elif urlparse(uri).scheme == "unix":
-            path = Path(urlparse(uri).path)
+        elif path is not None:
             await asyncio.to_thread(path.unlink, missing_ok=True)  # a stale socket file
             self._server = await asyncio.start_unix_server(self._accept, path)
         else:
@@ -60,7 +59,7 @@ class Listener:
                     await async_write_event(error.event(), writer)
             writer.close()
             return
-        handler = TtsEventHandler(self._service, reader, writer)
+        handler = TtsEventHandler(self._service, reader, writer, self._settings, self._max_id_chars)
         task = asyncio.current_task()
         assert task is not None
         self._handlers[task] = handler

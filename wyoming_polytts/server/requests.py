@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from wyoming.event import Event
 
-ID_FIELDS = ("satellite_id", "device_id", "conversation_id")
-"""Fields of a request's context that become history keys: strings of bounded length."""
+from ..satellites.keys import KEY_FIELDS
 
 
 class BadRequest(ValueError):
@@ -72,7 +71,8 @@ def _context(context: object, max_id_chars: int) -> Mapping[str, object] | None:
         return None
     if not isinstance(context, Mapping):
         raise BadRequest(f"field 'context' must be an object, got {_kind(context)}")
-    for field in ID_FIELDS:
+    # Fields that may become history keys: strings of bounded length
+    for field in KEY_FIELDS:
         value = context.get(field)
         if value is not None and not isinstance(value, str):
             raise BadRequest(f"field 'context.{field}' must be a string, got {_kind(value)}")

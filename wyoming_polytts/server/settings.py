@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..schema import bounded
 
@@ -17,8 +19,6 @@ class ServerSettings:
     max_text_chars: int = bounded(20_000, 1, 1_000_000)
     chunk_ms: int = bounded(100, 10, 1000)
     """Duration of each audio-chunk sent to Home Assistant."""
-    max_replies: int = bounded(16, 1, 1000)
-    """Replies in progress per engine; one more gets a "busy" error instead of an endless queue."""
     max_connections: int = bounded(64, 1, 10_000)
     """Open connections; one more gets a "busy" error and is closed."""
     idle_timeout: float = bounded(60.0, 1.0, 86_400.0)
@@ -28,12 +28,17 @@ class ServerSettings:
     """Seconds a frame may take from its first byte to its last."""
     write_timeout: float = bounded(30.0, 1.0, 3600.0)
     """Seconds a client may leave audio unread before its reply is cancelled."""
-    read_ahead: float = bounded(30.0, 1.0, 3600.0)
-    """Seconds of audio synthesized at most beyond what a client has taken."""
     shutdown_grace: float = bounded(8.0, 0.0, 300.0)
     """Seconds replies in progress may take to finish on SIGTERM (Docker and s6 kill at 10)."""
-    unhealthy_after: float = bounded(120.0, 1.0, 86_400.0)
-    """Seconds every reply slot of an engine may stay taken before the health check fails."""
+
+    REMOVED: ClassVar[Mapping[str, str]] = {
+        key: f"the reply settings have a section of their own now: use replies.{new}"
+        for key, new in (
+            ("max_replies", "max_per_engine"),
+            ("read_ahead", "read_ahead"),
+            ("unhealthy_after", "unhealthy_after"),
+        )
+    }
 
     def text_too_long(self, chars: int) -> str | None:
         """Why a reply's text of `chars` characters is refused (error `text-too-long`), or

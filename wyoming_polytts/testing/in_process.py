@@ -7,10 +7,10 @@ import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from ..app import build_service
+from ..app import Parts, build_parts
 from ..config import Config
 from ..engines.base import Engine
-from ..reply.router import EngineState
+from ..reply.planner import EngineState
 from ..reply.service import TtsService
 from ..reply.settings import CacheSettings
 from ..server.listener import Listener
@@ -20,15 +20,19 @@ from ..server.listener import Listener
 class RunningServer:
     host: str
     port: int
-    service: TtsService
+    parts: Parts
     listener: Listener
+
+    @property
+    def service(self) -> TtsService:
+        return self.parts.service
 
     async def loaded(self, timeout: float = 10.0) -> None:
         """Until every engine has loaded (or failed to): "auto" routing waits for nothing."""
         async with asyncio.timeout(timeout):
             while any(
                 status.state is EngineState.LOADING
-                for status in self.service.engine_statuses().values()
+                for status in self.parts.backends.statuses().values()
             ):
                 await asyncio.sleep(0.01)
 
@@ -48,15 +52,15 @@ async def running_server(
     config = config or Config()
     server = dataclasses.replace(config.server, uri=f"tcp://127.0.0.1:{port}")
     config = dataclasses.replace(config, server=server, cache=CacheSettings(max_mb=0))
-    service = build_service(config, engines)
-    service.start()
-    listener = Listener(service, config.server)
+    parts = build_parts(config, engines)
+    parts.start()
+    listener = Listener(parts.service, config.server, max_id_chars=config.context.max_key_chars)
     await listener.start()
-    running = RunningServer("127.0.0.1", listener.port, service, listener)
+    running = RunningServer("127.0.0.1", listener.port, parts, listener)
     try:
         if loaded:
             await running.loaded()
         yield running
     finally:
         await listener.shut_down(grace=0)
-        service.stop()
+        parts.stop()

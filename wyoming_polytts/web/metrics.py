@@ -18,10 +18,10 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from ..reply.activity import EngineTotals, Histogram
 from ..reply.circuit import CircuitState
-from ..reply.router import EngineState
+from ..reply.planner import EngineState
 from ..reply.service import TtsService
-from ..reply.stats import EngineTotals, Histogram
 from ..reply.status import ServerStatus
 
 ENGINE_STATES = tuple(state.value for state in EngineState if state is not EngineState.ABSENT)

@@ -30,6 +30,7 @@ from ..reply.service import TtsService
 from ..reply.session import ReplyFailed
 from ..satellites.settings import QUALITIES
 from ..server.audio_stream import CHANNELS, SAMPLE_WIDTH, to_pcm16
+from ..server.settings import ServerSettings
 from ..text import SSML
 from .guard import error_response
 
@@ -121,14 +122,16 @@ class StreamedWav:
             raise ConnectionError(f"no audio taken for {self._write_timeout} s") from err
 
 
-async def speak(service: TtsService, request: web.Request) -> web.StreamResponse:
+async def speak(
+    service: TtsService, server: ServerSettings, request: web.Request
+) -> web.StreamResponse:
     text = request.query.get("text", "")
     voice = request.query.get("voice") or None
     quality = request.query.get("quality") or None
     text_format = request.query.get("format") or None
     if not text.strip():
         return _refuse(service, "protocol", "the text to speak is empty")
-    if too_long := service.config.server.text_too_long(len(text)):
+    if too_long := server.text_too_long(len(text)):
         return _refuse(service, "text-too-long", too_long)
     if quality not in (None, *QUALITIES):
         return _refuse(service, "protocol", f"quality must be one of {', '.join(QUALITIES)}")
@@ -136,8 +139,7 @@ async def speak(service: TtsService, request: web.Request) -> web.StreamResponse
         return _refuse(service, "protocol", f"format must be {SSML} (or absent, for plain text)")
     context = {"satellite_id": PREVIEW_KEY, "quality": quality}
     streamed = request.query.get("stream") == "1"
-    write_timeout = service.config.server.write_timeout
-    sink: PreviewSink = StreamedWav(request, write_timeout) if streamed else WavFile()
+    sink: PreviewSink = StreamedWav(request, server.write_timeout) if streamed else WavFile()
     try:
         reply = service.open_reply(
             voice, context, sink, text_length=len(text), text_format=text_format
@@ -162,5 +164,5 @@ async def speak(service: TtsService, request: web.Request) -> web.StreamResponse
 
 
 def _refuse(service: TtsService, code: str, message: str) -> web.Response:
-    service.stats.refused(code)
+    service.recorder.refused(code)
     return error_response(code, message)

@@ -11,7 +11,8 @@ from aiohttp.abc import AbstractAccessLogger
 
 from ..reply.service import TtsService
 from ..schema import ConfigError
-from .app import build_app
+from ..server.settings import ServerSettings
+from .endpoints import build_app
 from .settings import WebSettings
 
 _LOGGER = logging.getLogger(__name__)
@@ -34,18 +35,21 @@ class QuietAccessLogger(AbstractAccessLogger):
 
 
 @asynccontextmanager
-async def serve_web(service: TtsService, settings: WebSettings) -> AsyncIterator[None]:
-    """Serve the page, metrics and preview while the block runs (nothing when off)."""
+async def serve_web(
+    service: TtsService, settings: WebSettings, server: ServerSettings
+) -> AsyncIterator[None]:
+    """Serve the page, metrics and preview while the block runs (nothing when off);
+    `server`: the Wyoming side's limits, which previews keep too."""
     address = settings.address
     if address is None:
         yield
         return
     runner = web.AppRunner(
-        build_app(service, settings.networks),
+        build_app(service, server, settings.networks),
         access_log_class=QuietAccessLogger,
         handler_cancellation=True,  # a preview whose browser left stops
         shutdown_timeout=SHUTDOWN_SECONDS,
-        max_line_size=URL_BYTES_PER_CHAR * service.config.server.max_text_chars + 8190,
+        max_line_size=URL_BYTES_PER_CHAR * server.max_text_chars + 8190,
     )
     await runner.setup()
     try:

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ..engines.base import EngineVoice
-from ..reply.stats import ReplySummary
+from ..reply.activity import ReplySummary
 from ..reply.status import SatelliteReport, ServerStatus
 
 PAGE_TEXT_CHARS = 2000

@@ -20,7 +20,7 @@ from wyoming_polytts.engines.csm.engine import CsmEngine, csm_wanted, frame_limi
 from wyoming_polytts.engines.csm.prompt import Utterance
 from wyoming_polytts.engines.csm.settings import CsmSettings, CsmVoiceSettings
 from wyoming_polytts.engines.errors import EngineUnavailable, SynthesisCancelled
-from wyoming_polytts.satellites.history import Conversation, HistoryStore
+from wyoming_polytts.satellites.history import HistoryStore, HistoryView
 from wyoming_polytts.satellites.settings import ContextSettings
 from wyoming_polytts.testing.csm_server import save_model
 from wyoming_polytts.testing.csm_tiny import (
@@ -83,11 +83,11 @@ def limit_for(engine: CsmEngine, text: str = TEXT) -> int:
     return frame_limit(text, len(runtime.text_ids(0, text)), runtime.window, runtime.frame_rate)
 
 
-def conversation(key: str = "default") -> Conversation:
+def conversation(key: str = "default") -> HistoryView:
     return HistoryStore(ContextSettings()).open(key)
 
 
-def utterances(reply: Conversation) -> list[Utterance]:
+def utterances(reply: HistoryView) -> list[Utterance]:
     """What CSM remembered of the reply's segments, oldest first."""
     return [Utterance.from_blob(blob) for blob in reply.history("csm")]
 
@@ -96,7 +96,7 @@ def speak(
     engine: CsmEngine,
     text: str = TEXT,
     voice: str = "csm_0",
-    reply: Conversation | None = None,
+    reply: HistoryView | None = None,
 ) -> Any:
     return engine.synthesize(SynthesisRequest(text, voice, conversation=reply), threading.Event())
 

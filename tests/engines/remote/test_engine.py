@@ -18,7 +18,7 @@ from wyoming_polytts.engines.base import SAMPLE_RATE, Audio, SynthesisRequest
 from wyoming_polytts.engines.errors import EngineUnavailable
 from wyoming_polytts.engines.remote.engine import RemoteFailed, WyomingRemoteEngine
 from wyoming_polytts.engines.remote.settings import RemoteSettings
-from wyoming_polytts.reply.router import EngineState
+from wyoming_polytts.reply.planner import EngineState
 from wyoming_polytts.testing.client import describe, stream_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
 from wyoming_polytts.testing.in_process import RunningServer
@@ -48,7 +48,7 @@ async def spoken(engine: WyomingRemoteEngine, text: str, voice: str) -> list[Aud
 
 async def ready(server: RunningServer) -> None:
     """Until the front has described the remote (auto mode does not wait for it)."""
-    await wait_for(lambda: server.service.engine_statuses()["gpu"].state is EngineState.READY)
+    await wait_for(lambda: server.service.backends.statuses()["gpu"].state is EngineState.READY)
 
 
 def samples(text: str) -> int:

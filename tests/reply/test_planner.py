@@ -6,14 +6,14 @@ import pytest
 
 from wyoming_polytts.engines.base import EngineVoice
 from wyoming_polytts.engines.errors import BadVoice
-from wyoming_polytts.reply.router import (
+from wyoming_polytts.reply.planner import (
     EngineState,
     EngineStatus,
-    Plan,
-    Route,
-    RouteRequest,
     UnknownVoice,
-    plan_reply,
+    VoiceChoice,
+    VoicePlan,
+    VoiceRequest,
+    plan_voices,
     profile_voice,
 )
 from wyoming_polytts.reply.settings import RoutingSettings
@@ -53,8 +53,8 @@ def engines(kokoro: EngineState = READY, csm: EngineState | None = READY) -> dic
 
 
 def plan(voice: str | None, statuses: dict, mode: str = "auto", **request: object):
-    return plan_reply(
-        RouteRequest(voice, **request),  # type: ignore[arg-type]
+    return plan_voices(
+        VoiceRequest(voice, **request),  # type: ignore[arg-type]
         find_voice=VOICES.get,
         engines=statuses,
         routing=RoutingSettings(quality=mode, auto_max_chars=100),
@@ -65,7 +65,7 @@ def plan(voice: str | None, statuses: dict, mode: str = "auto", **request: objec
 
 
 def routes(voice: str | None, statuses: dict, mode: str = "auto", **request: object) -> list:
-    return [(r.engine, r.voice) for r in plan(voice, statuses, mode, **request).routes]
+    return [(r.engine, r.voice) for r in plan(voice, statuses, mode, **request).choices]
 
 
 # (requested voice, quality, kokoro state, csm state (None: no CSM on this machine), routes)
@@ -144,7 +144,7 @@ def test_profile_speed_and_language() -> None:
     kitchen = plan("kitchen", engines())
     assert kitchen.speed == 1.1 and kitchen.profile == "kitchen"
     salon = plan("salon", engines())
-    assert salon.routes[0] == Route("kokoro", "ff_siwis", "fr-FR")
+    assert salon.choices[0] == VoiceChoice("kokoro", "ff_siwis", "fr-FR")
     assert plan("af_heart", engines()).speed == 1.0
 
 
@@ -176,9 +176,9 @@ def test_a_bad_blend_is_refused_when_requested_and_noted_when_configured() -> No
             raise BadVoice(f"voice {name!r}: af_nobody is not a Kokoro voice")
         return VOICES.get(name)
 
-    def with_default(voice: str | None, default: str) -> Plan:
-        return plan_reply(
-            RouteRequest(voice),
+    def with_default(voice: str | None, default: str) -> VoicePlan:
+        return plan_voices(
+            VoiceRequest(voice),
             find_voice=find_voice,
             engines=engines(),
             routing=RoutingSettings(fallback_voice="bm_george"),

@@ -1,7 +1,7 @@
-"""Pure routing: which engines and voices speak a request, in order of preference.
+"""Pure planning: which engines and voices speak a request, in order of preference.
 
 No I/O and no state: the service passes what it knows (voices, engine health, profiles)
-and gets a plan whose first route speaks and whose other routes take over, in order,
+and gets a plan whose first choice speaks and whose other choices take over, in order,
 when an engine fails during the reply.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..engines.base import EngineVoice
 from ..engines.errors import BadVoice
-from ..satellites.settings import SatelliteProfile
+from ..satellites.settings import Quality, SatelliteProfile
 from .settings import RoutingSettings
 
 
@@ -45,43 +45,45 @@ class EngineStatus:
 
 
 @dataclass(frozen=True)
-class RouteRequest:
+class VoiceRequest:
     voice: str | None
     """The voice name the request carries: an engine's voice or a satellite profile."""
     context_key: str = "default"
-    quality: str | None = None
+    quality: Quality | None = None
     """Overrides the profile's and the configured quality mode."""
     text_length: int | None = None
     """Characters of a one-shot text; None while streaming (unknown)."""
 
 
 @dataclass(frozen=True)
-class Route:
+class VoiceChoice:
+    """An engine, the voice it speaks with and the language."""
+
     engine: str
     voice: str
     language: str
 
 
 @dataclass(frozen=True)
-class Plan:
-    """What to speak a reply with: the first route, then its fallbacks."""
+class VoicePlan:
+    """What to speak a reply with: the first choice, then its fallbacks."""
 
     engine: str
     voice: str
     language: str
     speed: float
-    fallbacks: tuple[Route, ...] = ()
+    fallbacks: tuple[VoiceChoice, ...] = ()
     profile: str | None = None
     notes: tuple[str, ...] = ()
     """Why the plan differs from the request (for the log)."""
 
     @property
-    def routes(self) -> tuple[Route, ...]:
-        return (Route(self.engine, self.voice, self.language), *self.fallbacks)
+    def choices(self) -> tuple[VoiceChoice, ...]:
+        return (VoiceChoice(self.engine, self.voice, self.language), *self.fallbacks)
 
 
-def plan_reply(
-    request: RouteRequest,
+def plan_voices(
+    request: VoiceRequest,
     *,
     find_voice: FindVoice,
     engines: Mapping[str, EngineStatus],
@@ -89,7 +91,7 @@ def plan_reply(
     default_voice: str,
     default_speed: float,
     profiles: Mapping[str, SatelliteProfile],
-) -> Plan:
+) -> VoicePlan:
     """Resolve the request to an ordered plan; raises UnknownVoice for a voice nobody offers,
     BadVoice for a requested voice an engine reads but cannot speak.
 
@@ -98,18 +100,7 @@ def plan_reply(
     """
     profile_name = _profile_name(request, profiles, default_voice)
     profile = profiles.get(profile_name) if profile_name else None
-    notes: list[str] = []
-
-    def known(name: str | None, what: str) -> EngineVoice | None:
-        try:
-            voice = find_voice(name) if name else None
-        except BadVoice as err:
-            notes.append(f"{what}: {err}")
-            return None
-        if name and voice is None:
-            notes.append(f"{what} {name} is not offered by any engine")
-        return voice
-
+    known = _Known(find_voice)
     if profile is not None:
         chosen = known(profile.voice or default_voice, f"profile {profile_name}'s voice")
         extra = known(profile.conversational_voice, f"profile {profile_name}'s voice")
@@ -120,65 +111,105 @@ def plan_reply(
     else:
         chosen = known(default_voice, "default voice")
         extra = known(routing.conversational_voice, "routing.conversational_voice")
-    quality = request.quality or (profile.quality if profile else None) or routing.quality
-    speed = (profile.speed if profile else None) or default_speed
+    quality = Quality(request.quality or (profile.quality if profile else None) or routing.quality)
 
     def status(voice: EngineVoice) -> EngineStatus:
         return engines.get(voice.engine, EngineStatus(EngineState.ABSENT))
 
     talk = chosen if chosen is not None and status(chosen).conversational else extra
     fast = chosen if chosen is not None and not status(chosen).conversational else None
-    too_long = (
-        quality == "auto"
-        and routing.auto_max_chars > 0
-        and request.text_length is not None
-        and request.text_length > routing.auto_max_chars
-    )
-    if talk is not None and (quality == "fast" or too_long):
+    if talk is not None and not _conversation_wanted(quality, request.text_length, routing):
         if talk is chosen:
-            notes.append(f"{talk.name} is conversational; {quality} mode speaks with the fallback")
+            known.notes.append(
+                f"{talk.name} is conversational; {quality} mode speaks with the fallback"
+            )
         talk = None
     fallback = known(routing.fallback_voice or default_voice, "fallback voice")
     candidates = [voice for voice in (talk, fast, fallback) if voice is not None]
     if not candidates:
         raise UnknownVoice(request.voice or default_voice)
+    choices = _choices(candidates, status, quality, profile, known.notes)
+    first = choices[0]
+    if chosen is not None and first.voice not in (chosen.name, candidates[0].name):
+        known.notes.append(f"speaking with {first.voice} ({first.engine}) instead of {chosen.name}")
+    return VoicePlan(
+        engine=first.engine,
+        voice=first.voice,
+        language=first.language,
+        speed=(profile.speed if profile else None) or default_speed,
+        fallbacks=tuple(choices[1:]),
+        profile=profile_name,
+        notes=tuple(known.notes),
+    )
 
-    routes: list[Route] = []
+
+class _Known:
+    """Looks voices up for the plan, noting why a configured one cannot be used."""
+
+    def __init__(self, find_voice: FindVoice) -> None:
+        self._find_voice = find_voice
+        self.notes: list[str] = []
+
+    def __call__(self, name: str | None, what: str) -> EngineVoice | None:
+        try:
+            voice = self._find_voice(name) if name else None
+        except BadVoice as err:
+            self.notes.append(f"{what}: {err}")
+            return None
+        if name and voice is None:
+            self.notes.append(f"{what} {name} is not offered by any engine")
+        return voice
+
+
+def _conversation_wanted(
+    quality: Quality, text_length: int | None, routing: RoutingSettings
+) -> bool:
+    """Whether a conversational voice may speak: not in fast mode, and in auto mode not a
+    one-shot text longer than routing.auto_max_chars."""
+    if quality is Quality.FAST:
+        return False
+    too_long = (
+        quality is Quality.AUTO
+        and routing.auto_max_chars > 0
+        and text_length is not None
+        and text_length > routing.auto_max_chars
+    )
+    return not too_long
+
+
+def _choices(
+    candidates: list[EngineVoice],
+    status: Callable[[EngineVoice], EngineStatus],
+    quality: Quality,
+    profile: SatelliteProfile | None,
+    notes: list[str],
+) -> list[VoiceChoice]:
+    """The candidates whose engines can speak now, one per engine, in order."""
+    choices: list[VoiceChoice] = []
     for voice in candidates:
         engine = status(voice)
         if not _usable(engine, quality):
             notes.append(f"{voice.name} is not used: {voice.engine} is {engine.state.value}")
-        elif all(route.engine != voice.engine for route in routes):
-            routes.append(_route(voice, profile))
-    if not routes:
+        elif all(choice.engine != voice.engine for choice in choices):
+            choices.append(_choice(voice, profile))
+    if not choices:
         # Nothing can speak: keep the first choice so that the reply reports its engine's error
-        routes.append(_route(candidates[0], profile))
-    first = routes[0]
-    if chosen is not None and first.voice not in (chosen.name, candidates[0].name):
-        notes.append(f"speaking with {first.voice} ({first.engine}) instead of {chosen.name}")
-    return Plan(
-        engine=first.engine,
-        voice=first.voice,
-        language=first.language,
-        speed=speed,
-        fallbacks=tuple(routes[1:]),
-        profile=profile_name,
-        notes=tuple(notes),
-    )
+        choices.append(_choice(candidates[0], profile))
+    return choices
 
 
-def _usable(engine: EngineStatus, quality: str) -> bool:
+def _usable(engine: EngineStatus, quality: Quality) -> bool:
     if engine.state is EngineState.READY:
         return True
     if engine.state is EngineState.LOADING:
         # Requests wait for a fast engine that loads; for a conversational one only when
         # the conversational mode insists on it (auto takes the fast engine meanwhile)
-        return not engine.conversational or quality == "conversational"
+        return not engine.conversational or quality is Quality.CONVERSATIONAL
     return False
 
 
 def _profile_name(
-    request: RouteRequest, profiles: Mapping[str, SatelliteProfile], default_voice: str
+    request: VoiceRequest, profiles: Mapping[str, SatelliteProfile], default_voice: str
 ) -> str | None:
     """The voice names a profile; without a voice, the context key or the default voice may."""
     if request.voice is not None:
@@ -189,9 +220,9 @@ def _profile_name(
     return None
 
 
-def _route(voice: EngineVoice, profile: SatelliteProfile | None) -> Route:
+def _choice(voice: EngineVoice, profile: SatelliteProfile | None) -> VoiceChoice:
     language = (profile.language if profile else None) or voice.languages[0]
-    return Route(voice.engine, voice.name, language)
+    return VoiceChoice(voice.engine, voice.name, language)
 
 
 def profile_voice(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wyoming_polytts.reply.stats import (
+from wyoming_polytts.reply.activity import (
     CANCELLED,
     FIRST_AUDIO_BUCKETS,
     OK,

@@ -1,4 +1,4 @@
-"""The web application: page, status, voices, metrics and preview on one TtsService."""
+"""The web side's endpoints: page, status, voices, metrics and preview on one TtsService."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from ..reply.service import TtsService
+from ..server.settings import ServerSettings
 from .guard import CLIENTS, guard, protect
 from .metrics import metrics_registry
 from .preview import NO_STORE, speak
@@ -17,17 +18,22 @@ from .status import status_json, voices_json
 
 STATIC = Path(__file__).parent / "static"
 SERVICE = web.AppKey("service", TtsService)
+SERVER = web.AppKey("server", ServerSettings)
+"""The Wyoming side's limits, which previews keep too."""
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 PAGE = web.AppKey("page", str)
 INGRESS_PATH = re.compile(r"/[A-Za-z0-9_./-]*")
 """What X-Ingress-Path may be (Home Assistant sends /api/hassio_ingress/<token>)."""
 
 
-def build_app(service: TtsService, clients: tuple[Network, ...] = ()) -> web.Application:
+def build_app(
+    service: TtsService, server: ServerSettings, clients: tuple[Network, ...] = ()
+) -> web.Application:
     """`clients`: the networks that may connect (empty: any)."""
     app = web.Application(middlewares=[guard])
     app.on_response_prepare.append(protect)
     app[SERVICE] = service
+    app[SERVER] = server
     app[CLIENTS] = clients
     app[REGISTRY] = metrics_registry(service)
     app[PAGE] = (STATIC / "index.html").read_text(encoding="utf-8")
@@ -52,19 +58,18 @@ async def page(request: web.Request) -> web.Response:
 
 
 async def status(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    body = status_json(service.status(), service.config.server.max_text_chars)
+    body = status_json(request.app[SERVICE].status(), request.app[SERVER].max_text_chars)
     return web.json_response(body, headers=NO_STORE)
 
 
 async def voices(request: web.Request) -> web.Response:
-    service = request.app[SERVICE]
-    body = voices_json(service.listed_voices(), service.config.satellites)
+    voices = request.app[SERVICE].voices
+    body = voices_json(voices.listed_voices(), voices.profiles)
     return web.json_response(body, headers=NO_STORE)
 
 
 async def preview(request: web.Request) -> web.StreamResponse:
-    return await speak(request.app[SERVICE], request)
+    return await speak(request.app[SERVICE], request.app[SERVER], request)
 
 
 async def metrics(request: web.Request) -> web.Response:
