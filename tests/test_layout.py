@@ -1,8 +1,10 @@
-"""The rules of the house, checked on the source: imports run one way, privates stay private."""
+"""The rules of the house, checked on the source: imports run one way, one composition root,
+one front door to satellites, privates stay private, modules and functions stay small."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,3 +141,86 @@ def test_torch_and_transformers_stay_in_the_csm_engine() -> None:
         if module.split(".")[0] in HEAVY
     }
     assert outside == set()
+
+
+COMPOSERS = {
+    "wyoming_polytts.app": "the composition root",
+    "wyoming_polytts.config": "composes the sections",
+    "wyoming_polytts.startup_checks": "checks the whole configuration against the engines",
+    "wyoming_polytts.__main__": "the command line makes the Config",
+    "wyoming_polytts.addon": "the add-on's options make the Config",
+    "wyoming_polytts.testing.in_process": "stands in for __main__ in tests, through app",
+}
+"""The only modules that see the whole Config: every part takes the sections it reads."""
+TOP = ("wyoming_polytts.app", "wyoming_polytts.config")
+
+
+def takes_config(path: Path) -> Iterator[str]:
+    """Parameters annotated with Config (alone or in a union)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for arg in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs):
+                annotation = ast.unparse(arg.annotation) if arg.annotation else ""
+                if "Config" in re.findall(r"\w+", annotation):
+                    yield f"{path.name}:{node.lineno} {node.name}({arg.arg})"
+
+
+def test_only_the_composers_import_the_root_or_the_whole_config() -> None:
+    up = {
+        f"{name} imports {target}"
+        for name, targets in import_graph().items()
+        if name not in COMPOSERS
+        for target in targets
+        if target in TOP
+    }
+    assert up == set()
+
+
+def test_only_the_composers_take_the_whole_config() -> None:
+    taking = [
+        found
+        for path in python_files(PACKAGE)
+        if module_name(path) not in COMPOSERS
+        for found in takes_config(path)
+    ]
+    assert taking == []
+
+
+def test_the_config_rule_finds_a_part_that_takes_config(tmp_path: Path) -> None:
+    part = tmp_path / "part.py"
+    part.write_text("def build(config: Config | None, sections: KokoroSettings) -> None: ...\n")
+    assert [found.split(" ")[1] for found in takes_config(part)] == ["build(config)"]
+
+
+SATELLITES_DOORS = ("wyoming_polytts.satellites.front_door", "wyoming_polytts.satellites.settings")
+"""What the rest of the package may import of satellites/: its front door, and the settings
+sections it owns (read by the composer and the planner)."""
+
+
+def test_satellites_are_reached_through_their_front_door() -> None:
+    around = {
+        f"{name} imports {target}"
+        for name, targets in import_graph().items()
+        if not name.startswith("wyoming_polytts.satellites") and name not in COMPOSERS
+        for target in targets
+        if target.startswith("wyoming_polytts.satellites.") and target not in SATELLITES_DOORS
+    }
+    assert around == set()
+
+
+MAX_MODULE_LINES = 350
+MAX_FUNCTION_LINES = 60
+
+
+def test_modules_and_functions_stay_small() -> None:
+    too_long = []
+    for path in python_files(PACKAGE):
+        source = path.read_text(encoding="utf-8")
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            too_long.append(f"{module_name(path)}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    too_long.append(f"{module_name(path)}.{node.name}: {length} lines")
+    assert too_long == []

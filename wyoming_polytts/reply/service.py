@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engines.errors import BadVoice
-from ..satellites.front_door import LookAgain, Satellites
-from ..satellites.keys import ResolvedContext
+from ..satellites.front_door import LookAgain, ResolvedContext, Satellites
 from ..satellites.settings import QUALITIES, Quality
 from ..text import TextPipeline
 from ..text.settings import TextSettings
@@ -92,8 +91,7 @@ class TtsService:
             backends=self.backends.values(),
             states=self.backends.statuses(),
             health=self.backends.health,
-            history=self.satellites.history,
-            profiles=self.satellites.profiles,
+            satellites=self.satellites.report(),
             activity=self.recorder.snapshot(),
         )
 

@@ -6,13 +6,11 @@ reply recorder); it holds numbers and names only, never what was said.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .. import __version__
-from ..satellites.history import HistoryStore
-from ..satellites.settings import SatelliteProfile
+from ..satellites.front_door import SatelliteReport
 from .activity import Activity
 from .backend import Backend
 from .circuit import HealthBoard
@@ -47,18 +45,6 @@ class CacheReport:
 
 
 @dataclass(frozen=True)
-class SatelliteReport:
-    """A context key: a satellite profile, a satellite Home Assistant named, or `default`."""
-
-    key: str
-    profile: SatelliteProfile | None
-    turns: int
-    history_bytes: int
-    idle_seconds: float | None
-    """Since its last reply; None when it has no history (or it expired)."""
-
-
-@dataclass(frozen=True)
 class ServerStatus:
     version: str
     engines: tuple[EngineReport, ...]
@@ -74,8 +60,7 @@ def server_status(
     backends: Iterable[Backend],
     states: Mapping[str, EngineStatus],
     health: HealthBoard,
-    history: HistoryStore,
-    profiles: Mapping[str, SatelliteProfile],
+    satellites: tuple[SatelliteReport, ...],
     activity: Activity,
 ) -> ServerStatus:
     backends = tuple(backends)
@@ -102,27 +87,6 @@ def server_status(
             if cache is not None
             else None
         ),
-        satellites=_satellites(history, profiles),
+        satellites=satellites,
         activity=activity,
     )
-
-
-def _satellites(
-    history: HistoryStore, profiles: Mapping[str, SatelliteProfile]
-) -> tuple[SatelliteReport, ...]:
-    live = history.live()
-    now = time.time()  # the history store's clock
-    keys = [*profiles, *(key for key in reversed(live) if key not in profiles)]
-    reports = []
-    for key in keys:
-        turns = tuple(live[key].turns) if key in live else ()
-        reports.append(
-            SatelliteReport(
-                key=key,
-                profile=profiles.get(key),
-                turns=len(turns),
-                history_bytes=sum(turn.nbytes for turn in turns),
-                idle_seconds=now - live[key].last_active if key in live else None,
-            )
-        )
-    return tuple(reports)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,19 @@ from ..engines.base import Conversation
 from .ha_channel import HomeAssistantChannel, channel_endpoint, exposes_token
 from .history import HistoryStore
 from .history_file import HistoryFile
-from .keys import ResolvedContext, resolve_context
+from .keys import KEY_FIELDS, ResolvedContext, resolve_context
 from .settings import ContextSettings, HomeAssistantSettings, SatelliteProfile
 from .tracker import SatelliteActivity
+
+__all__ = [
+    "KEY_FIELDS",
+    "Attribution",
+    "LookAgain",
+    "ResolvedContext",
+    "SatelliteReport",
+    "Satellites",
+    "SpokenConversation",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,6 +47,18 @@ class SpokenConversation(Conversation, Protocol):
 
 LookAgain = Callable[[], Awaitable[ResolvedContext | None]]
 """Waits out the attribution grace; the satellite that turned active meanwhile, if one did."""
+
+
+@dataclass(frozen=True)
+class SatelliteReport:
+    """A context key: a satellite profile, a satellite Home Assistant named, or `default`."""
+
+    key: str
+    profile: SatelliteProfile | None
+    turns: int
+    history_bytes: int
+    idle_seconds: float | None
+    """Since its last reply; None when it has no history (or it expired)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,26 @@ class Satellites:
         return self.history.open(
             resolved.key, conversation_id=resolved.conversation_id, user_text=resolved.user_text
         )
+
+    def report(self) -> tuple[SatelliteReport, ...]:
+        """The profiles first (in configuration order), then the other keys with history;
+        numbers, never what was said."""
+        live = self.history.live()
+        now = time.time()  # the history store's clock
+        keys = [*self.profiles, *(key for key in reversed(live) if key not in self.profiles)]
+        reports = []
+        for key in keys:
+            turns = tuple(live[key].turns) if key in live else ()
+            reports.append(
+                SatelliteReport(
+                    key=key,
+                    profile=self.profiles.get(key),
+                    turns=len(turns),
+                    history_bytes=sum(turn.nbytes for turn in turns),
+                    idle_seconds=now - live[key].last_active if key in live else None,
+                )
+            )
+        return tuple(reports)
 
     def _resolve(
         self,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from wyoming.event import Event
 
-from ..satellites.keys import KEY_FIELDS
+from ..satellites.front_door import KEY_FIELDS
 
 
 class BadRequest(ValueError):

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..engines.base import EngineVoice
 from ..reply.activity import ReplySummary
-from ..reply.status import SatelliteReport, ServerStatus
+from ..reply.status import ServerStatus
+from ..satellites.front_door import SatelliteReport
 
 PAGE_TEXT_CHARS = 2000
 """Longest text the page sends: the preview's URL must pass proxies (Home Assistant's too)."""
