@@ -19,9 +19,10 @@ from .reply.backend import Backend, Backends
 from .reply.cache import PhraseCache
 from .reply.circuit import HealthBoard
 from .reply.scheduler import Scheduler
-from .reply.service import TtsService
+from .reply.service import ReplySections, TtsService
 from .reply.voices import VoiceCatalogue
 from .satellites.front_door import Satellites
+from .satellites.settings import SatelliteSections
 from .schema import ConfigError
 from .server.listener import Listener
 from .server.served_uri import record_served_uri
@@ -63,7 +64,7 @@ def engine_sections(config: Config) -> EngineSections:
 def build_parts(config: Config, engines: Sequence[Engine] | None = None) -> Parts:
     """The engines the configuration enables (or those given), each behind its scheduler,
     and the parts around them."""
-    sections = engine_sections(config)
+    engines_read = engine_sections(config)
     cache = PhraseCache(config.cache.max_mb * 1024 * 1024) if config.cache.max_mb else None
     backends = Backends(
         (
@@ -75,28 +76,19 @@ def build_parts(config: Config, engines: Sequence[Engine] | None = None) -> Part
                     cache=cache,
                 )
             )
-            for engine in (build_engines(sections) if engines is None else engines)
+            for engine in (build_engines(engines_read) if engines is None else engines)
         ),
         HealthBoard(config.routing.circuit),
     )
     voices = VoiceCatalogue(
-        backends, config.satellites, config.defaults.voice, dormant_voices(sections)
+        backends, config.satellites, config.defaults.voice, dormant_voices(engines_read)
     )
     satellites = Satellites(
-        profiles=config.satellites,
-        context=config.context,
-        home_assistant=config.home_assistant,
-        history_path=config.download_dir / config.context.file,
+        SatelliteSections(config.satellites, config.context, config.home_assistant),
+        config.download_dir / config.context.file,
     )
-    service = TtsService(
-        backends=backends,
-        voices=voices,
-        satellites=satellites,
-        defaults=config.defaults,
-        routing=config.routing,
-        replies=config.replies,
-        text=config.text,
-    )
+    replies_read = ReplySections(config.defaults, config.routing, config.replies, config.text)
+    service = TtsService(backends, voices, satellites, replies_read)
     return Parts(service, backends, satellites, voices)
 
 

@@ -33,6 +33,16 @@ SHUTDOWN_MESSAGE = "the server is shutting down; try again shortly"
 
 
 @dataclass(frozen=True)
+class ReplySections:
+    """The configuration's sections that shape how a reply is opened and spoken."""
+
+    defaults: VoiceDefaults
+    routing: RoutingSettings
+    replies: ReplySettings
+    text: TextSettings
+
+
+@dataclass(frozen=True)
 class _Request:
     """What a client asked for when it opened a reply."""
 
@@ -54,36 +64,30 @@ class TtsService:
 
     def __init__(
         self,
-        *,
         backends: Backends,
         voices: VoiceCatalogue,
         satellites: Satellites,
-        defaults: VoiceDefaults,
-        routing: RoutingSettings,
-        replies: ReplySettings,
-        text: TextSettings,
+        sections: ReplySections,
     ) -> None:
         self.backends = backends
         self.voices = voices
         self.satellites = satellites
         self.recorder = ReplyRecorder()
         """Where the handlers and sessions report what they do (for the status page)."""
-        self._defaults = defaults
-        self._routing = routing
-        self._replies = replies
-        self._text = text
+        self._sections = sections
         self._accepting = True
+        routing = sections.routing
         self._limits = ReplyLimits(
             first_audio_timeout=routing.first_audio_timeout,
             max_rtf=routing.max_rtf,
             queue_timeout=routing.queue_timeout,
             retry_pause=routing.retry_pause,
-            read_ahead=replies.read_ahead,
+            read_ahead=sections.replies.read_ahead,
         )
 
     def problems(self) -> list[str]:
         """Why the server cannot serve, if it cannot (for the health check); [] when healthy."""
-        return self.backends.problems(self._replies.unhealthy_after)
+        return self.backends.problems(self._sections.replies.unhealthy_after)
 
     def status(self) -> ServerStatus:
         """What the engines, replies, cache and satellites are doing; numbers, never text."""
@@ -153,9 +157,9 @@ class TtsService:
                 ),
                 find_voice=self.voices.find_voice,
                 engines=self.backends.statuses(),
-                routing=self._routing,
-                default_voice=self._defaults.voice,
-                default_speed=self._defaults.speed,
+                routing=self._sections.routing,
+                default_voice=self._sections.defaults.voice,
+                default_speed=self._sections.defaults.speed,
                 profiles=self.satellites.profiles,
             )
         except BadVoice as err:
@@ -175,7 +179,7 @@ class TtsService:
             plan=plan,
             lanes=[Lane(choice, self.backends[choice.engine]) for choice in plan.choices],
             pipeline=TextPipeline(
-                self._text,
+                self._sections.text,
                 plan.language,
                 request.text_format,
                 voice_language=lambda name: self.voices.switchable_language(plan.engine, name),

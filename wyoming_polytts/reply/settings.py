@@ -60,6 +60,8 @@ class CacheSettings:
 
 @dataclass(frozen=True)
 class ReplySettings:
+    """The `replies:` section: how many replies at once, how far ahead they are made."""
+
     max_per_engine: int = bounded(16, 1, 1000)
     """Replies in progress per engine; one more gets a "busy" error instead of an endless queue."""
     read_ahead: float = bounded(30.0, 1.0, 3600.0)

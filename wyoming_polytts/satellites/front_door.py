@@ -22,7 +22,7 @@ from .ha_channel import HomeAssistantChannel, channel_endpoint, exposes_token
 from .history import HistoryStore
 from .history_file import HistoryFile
 from .keys import KEY_FIELDS, ResolvedContext, resolve_context
-from .settings import ContextSettings, HomeAssistantSettings, SatelliteProfile
+from .settings import HomeAssistantSettings, SatelliteProfile, SatelliteSections
 from .tracker import SatelliteActivity
 
 __all__ = [
@@ -71,23 +71,17 @@ class Attribution:
 class Satellites:
     """Attribution, history (and its file) and the Home Assistant side channel."""
 
-    def __init__(
-        self,
-        *,
-        profiles: Mapping[str, SatelliteProfile],
-        context: ContextSettings,
-        home_assistant: HomeAssistantSettings,
-        history_path: Path,
-    ) -> None:
+    def __init__(self, sections: SatelliteSections, history_path: Path) -> None:
         """`history_path`: where the history is kept when `context.persist` is on."""
-        self.profiles = profiles
-        self._context = context
-        self._grace = home_assistant.grace
+        context = sections.context
+        self.profiles = sections.profiles
+        self._default_key = context.default_key
+        self._grace = sections.home_assistant.grace
         self.history = HistoryStore(context, on_commit=self._history_changed)
         self._file = (
             HistoryFile(self.history, history_path, context.save_delay) if context.persist else None
         )
-        self.channel = _channel(home_assistant)
+        self.channel = _channel(sections.home_assistant)
         self._tasks: set[asyncio.Task[None]] = set()
         self._warned_of_cache = False
 
@@ -172,7 +166,7 @@ class Satellites:
             voice=voice,
             satellite=active,
             profiles=self.profiles,
-            default_key=self._context.default_key,
+            default_key=self._default_key,
         )
 
     def _history_changed(self) -> None:

@@ -94,3 +94,12 @@ class HomeAssistantSettings:
 
 def no_profiles() -> Mapping[str, SatelliteProfile]:
     return types.MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class SatelliteSections:
+    """The configuration's sections about satellites."""
+
+    profiles: Mapping[str, SatelliteProfile]
+    context: ContextSettings
+    home_assistant: HomeAssistantSettings
