@@ -76,6 +76,8 @@ class Row:
     silence_p50: float | None = None
     """Seconds a listener's player stands silent in a reply, after its first audio."""
     silence_max: float | None = None
+    stalls_inside: int | None = None
+    """Stalls that fell inside a sentence (not after a clause's or sentence's pause)."""
 
     @property
     def rtf(self) -> float:
@@ -169,6 +171,7 @@ def summary(setup: str, server: ServerProcess, clients: int, replies: Sequence[R
         rss_mb=server.peak_rss_mb,
         silence_p50=statistics.median(silences),
         silence_max=max(silences),
+        stalls_inside=sum(reply.stalls_inside_sentences() for reply in replies),
     )
 
 
@@ -331,11 +334,13 @@ def _wait_for_port(port: int, timeout: float = 60.0) -> None:
 def table(rows: Sequence[Row]) -> str:
     lines = [
         "| setup | clients | first audio p50 (s) | first audio p95 (s) | total (s) | audio (s) "
-        "| RTF | underruns | silence p50 / max (ms) | peak RSS (MB) |",
+        "| RTF | underruns (inside a sentence) | silence p50 / max (ms) | peak RSS (MB) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         underruns = "" if row.underruns is None else str(row.underruns)
+        if row.stalls_inside is not None:
+            underruns += f" ({row.stalls_inside})"
         silence = (
             ""
             if row.silence_p50 is None or row.silence_max is None

@@ -12,8 +12,8 @@ import pytest
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import Audio, SynthesisRequest
 from wyoming_polytts.reply.cache import PhraseCache
+from wyoming_polytts.reply.errors import ReplyFailed
 from wyoming_polytts.reply.scheduler import Scheduler
-from wyoming_polytts.reply.session import ReplyFailed
 from wyoming_polytts.reply.settings import ReplySettings, RoutingSettings
 from wyoming_polytts.testing.client import synthesize_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake

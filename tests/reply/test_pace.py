@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import pytest
 
-from wyoming_polytts.engines.base import SynthesisRequest
+from wyoming_polytts.engines.base import Audio, SynthesisRequest
 from wyoming_polytts.reply.pace import MARGIN, Piece, ReplyPace
 from wyoming_polytts.reply.scheduler import Scheduler
-from wyoming_polytts.testing.client import synthesize_reply
-from wyoming_polytts.testing.fake_engine import loaded_fake
+from wyoming_polytts.testing.client import stream_reply, synthesize_reply
+from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
 from wyoming_polytts.testing.waiting import wait_for
-from wyoming_polytts.text import Pause, Segment
+from wyoming_polytts.text import Pause, Segment, TextSettings
 
 REPLY = (
     "Sure! I've turned on the kitchen lights and set them to forty percent brightness, "
@@ -111,12 +114,14 @@ async def test_an_engine_fast_enough_speaks_whole_sentences(serve) -> None:
 
 
 async def test_with_a_high_fixed_cost_a_cut_is_never_shorter_than_what_keeps_up(serve) -> None:
-    """Cut to what fits the 0.2 s after "Sure!", each piece would pay 0.3 s again, and the
-    pieces would shrink until one is late: the first piece is at least 60 characters."""
+    """Pieces shorter than 60 characters would each pay 0.3 s again and shrink until one is
+    late. "Sure!" cannot lead: its 0.05 s and its pause leave too little time to make 60
+    characters (0.6 s), so it leads with the words after it, to the first pause past the
+    70 characters whose audio covers that."""
     pieces = await spoken_pieces(serve, [(10, 0.35), (100, 0.8)])  # 0.3 s + 0.005 s a char
-    assert pieces[:2] == [
-        "Sure!",
-        "I've turned on the kitchen lights and set them to forty percent brightness,",
+    assert pieces == [
+        "Sure! I've turned on the kitchen lights and set them to forty percent brightness,",
+        "and the living room is at twenty one degrees.",
     ]
 
 
@@ -127,3 +132,105 @@ async def test_an_engine_slower_than_speech_is_never_cut(serve) -> None:
         "I've turned on the kitchen lights and set them to forty percent brightness, "
         "and the living room is at twenty one degrees.",
     ]
+
+
+HMM = (
+    "Hmm, the front door sensor hasn't reported anything since yesterday afternoon, "
+    "so its battery may be empty."
+)
+PAUSES = TextSettings().pauses
+
+
+def pause_after(segment: Segment) -> float:
+    return PAUSES.after(segment.pause)
+
+
+def first_piece(samples: list[tuple[int, float]], *, streams: bool = False) -> str:
+    """The first piece of HMM on an engine whose costs are those of `samples`."""
+    scheduler = Scheduler(loaded_fake(streams=streams), workers=1, max_replies=8)
+    for chars, seconds in samples:
+        scheduler.costs.record("en-US", chars, seconds, audio_seconds=chars * 0.07)
+    pace = ReplyPace(scheduler, read_ahead=30.0)
+    segment = Segment(HMM, Pause.SENTENCE)
+    return pace.next_piece(segment, "en-US", 1.0, pause_after).segment.text
+
+
+def test_on_a_cheap_engine_the_interjection_is_spoken_alone() -> None:
+    """0.1 s + 0.005 s a character: the next words are made while "Hmm," plays."""
+    assert first_piece([(10, 0.15), (100, 0.6)]) == "Hmm,"
+
+
+def test_on_an_expensive_engine_the_first_piece_is_what_the_next_needs() -> None:
+    """0.35 s + 0.033 s a character, speech 0.07 s a character: the shortest piece that keeps
+    up has 10 characters (0.68 s); the first piece lasts that long, a few words, not "Hmm,"
+    alone and not the 13-word clause."""
+    piece = first_piece([(10, 0.68), (100, 3.65)])
+    assert piece == "Hmm, the front door"
+    assert len(piece.split()) < TextSettings().first_clause_min_words + 2
+
+
+def test_an_engine_slower_than_speech_or_streaming_speaks_the_segment_whole() -> None:
+    assert first_piece([(10, 0.9), (100, 8.1)]) == HMM  # 0.08 s a character
+    assert first_piece([(10, 0.15), (100, 0.6)], streams=True) == HMM
+
+
+async def first_request(serve, fragment_delay: float) -> str:  # type: ignore[no-untyped-def]
+    """The first segment REPLY's first piece is made of, streamed with `fragment_delay`
+    between its fragments, on an engine for which 60 characters keep up (0.3 s + 0.005 s a
+    character, speech 0.01 s a character)."""
+    engine = loaded_fake(streams=False)
+    async with serve([engine]) as server:
+        costs = server.service.backends["kokoro"].scheduler.costs
+        for chars, seconds in [(10, 0.35), (100, 0.8)]:
+            costs.record("en-US", chars, seconds)
+        reply = await stream_reply(server.host, server.port, REPLY, fragment_delay=fragment_delay)
+    assert reply.error is None
+    return engine.requests[0].text
+
+
+@pytest.mark.parametrize(
+    ("fragment_delay", "first"),
+    [
+        (
+            0.005,
+            "Sure! I've turned on the kitchen lights and set them to forty percent brightness,",
+        ),
+        (0.5, "Sure!"),  # the next sentence is complete only seconds later
+    ],
+)
+async def test_sure_waits_a_moment_for_the_words_after_it_on_a_slow_engine(
+    serve, fragment_delay: float, first: str
+) -> None:
+    """Alone, "Sure!" and its pause would play before a piece that keeps up is made: it
+    leads with the words after it when they come within what it takes to make (0.3 s), and
+    alone when they do not."""
+    assert await first_request(serve, fragment_delay) == first
+
+
+@dataclass
+class SecondSegmentStuck(FakeEngine):
+    """Speaks the first segment at once and the later ones once released."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def synthesize(self, request: SynthesisRequest, cancel: threading.Event) -> Iterator[Audio]:
+        if self.requests:
+            self.release.wait(timeout=30)
+        yield from super().synthesize(request, cancel)
+
+
+async def test_the_pause_after_a_segment_is_sent_before_the_next_one_is_ready(serve) -> None:
+    """A late segment is waited for in the sentence's pause, not after it."""
+    engine = SecondSegmentStuck(streams=False)
+    engine.loaded.set()
+    text = "Sure! " + "Then more words follow. " * 3
+    async with serve([engine]) as server:
+        pending = asyncio.create_task(synthesize_reply(server.host, server.port, text))
+        await wait_for(lambda: len(engine.requests) == 1)
+        await asyncio.sleep(0.3)
+        (reply,) = server.service.recorder.snapshot().in_progress
+        engine.release.set()
+        assert (await pending).error is None
+    assert reply.audio_seconds == pytest.approx(
+        len("Sure!") * SECONDS_PER_CHAR + PAUSES.sentence, abs=0.01
+    )

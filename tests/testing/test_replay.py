@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wyoming_polytts.testing.client import stalls
+from wyoming_polytts.testing.client import Reply, stalls
 from wyoming_polytts.testing.replay import percentile
 
 
@@ -28,3 +28,13 @@ def test_a_stall_is_a_wait_for_a_chunk_that_was_not_there(
     arrivals: list[float], seconds: list[float], waits: list[float]
 ) -> None:
     assert stalls(arrivals, seconds) == pytest.approx(waits)
+
+
+def test_a_stall_after_a_pause_is_between_sentences_and_one_after_speech_inside() -> None:
+    """Chunks of 0.2 s at 1 kHz: speech, a pause's zeros, then speech again."""
+    speech, pause = b"\x10\x00" * 200, b"\x00\x00" * 200
+    reply = Reply(rate=1000, chunk_seconds=[0.2] * 4, chunk_times=[0.0, 0.1, 1.0, 2.0])
+    reply.audio.extend(speech + pause + speech + speech)
+    # Waited for the 3rd chunk after the pause, for the 4th after speech
+    assert len(reply.stalls()) == 2
+    assert reply.stalls_inside_sentences() == 1

@@ -42,6 +42,21 @@ class ReplySetup:
     conversation: SpokenConversation
 
 
+@dataclass(frozen=True)
+class ReplyLimits:
+    first_audio_timeout: float
+    """Seconds an engine that started a segment may stay silent (where another can take over)."""
+    max_rtf: float
+    """The last engine may stay silent first_audio_timeout plus this many times the
+    segment's expected duration."""
+    queue_timeout: float
+    """Seconds a segment may wait for a worker (or its engine to load) once it is needed."""
+    retry_pause: float = 0.0
+    """Silence between a segment cut off by a failing engine and its repetition by the next."""
+    read_ahead: float = 30.0
+    """Seconds of audio synthesized at most beyond what the listener has taken."""
+
+
 class LaneFailed(Exception):
     """A lane cannot go on; the message is for the log (it may name engine errors)."""
 

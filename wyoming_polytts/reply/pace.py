@@ -1,27 +1,41 @@
 """One reply's pace: when its next segment is needed, and how much of it to submit now.
 
 Segments are needed back to back from the moment the first audio left; before that, from
-when the first segment is expected to be ready. A segment that would be late is cut where
-a speaker would pause (the rest waits first in line), but never so short that the pieces
-after it cannot keep up, since each piece pays the engine's fixed cost again. The inputs
-all come from the engine's scheduler: its learnt costs, how many replies share a worker and
-how long the queue ahead is.
+when the first segment is expected to be ready. The inputs all come from the engine's
+scheduler: its learnt costs, how many replies share a worker and how long the queue ahead
+is.
+
+The first piece is as short as the machine can afford: long enough that the piece after it
+is made while it plays (an interjection such as "Hmm," alone on a fast machine; on a slow
+one a few words, and a "Sure!" that cannot lead alone waits a moment for the words after
+it). Later segments that would be late are cut where a speaker would pause (the rest waits
+first in line), but never so short that the pieces after them cannot keep up, since each
+piece pays the engine's fixed cost again; a reply that is late already is not cut at all,
+so that the wait falls between sentences rather than inside one.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from ..text import Segment
+from ..text import Pause, Segment
 from ..text.fit import fit
 from ..text.locale import Locale
+from ..text.sentences import clause_ends
 from .scheduler import Scheduler
 
 _LOGGER = logging.getLogger(__name__)
 
 MARGIN = 0.15
 """Seconds a segment should be ready before the listener needs it."""
+PauseAfter = Callable[[Segment], float]
+"""Seconds of silence after a segment (the text pipeline's pauses)."""
+INTERJECTION_WORDS = 2
+"""A first clause of at most this many words ("Hmm,", "Oh well,") may be spoken alone,
+under text.first_clause_min_words, when the machine affords it."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,11 @@ class ReplyPace:
         self._first_ready_at: float | None = None
         self._first_audio_at: float | None = None
 
+    @property
+    def started(self) -> bool:
+        """Whether a piece was submitted."""
+        return self._ready_at is not None
+
     def use(self, scheduler: Scheduler) -> None:
         """Go on with another engine (a fallback): the timeline stays, the costs change."""
         self._scheduler = scheduler
@@ -64,11 +83,38 @@ class ReplyPace:
         ahead of the listener is under the read-ahead limit."""
         return not in_flight or self.timeline - self._written < self._read_ahead
 
-    def next_piece(self, segment: Segment, language: str, speed: float) -> Piece:
-        """The segment, or as much of it as is ready before the listener runs out of audio."""
+    def lead_chars(self, language: str, speed: float, pause: float) -> int | None:
+        """The fewest characters of a first piece whose audio, and the `pause` after it, last
+        while a piece that keeps up is made; None when no length keeps up (the engine, or
+        this reply's share of it, is slower than speech) or it streams: nothing is gained
+        by waiting then."""
+        if self._scheduler.engine.streams:
+            return None
+        cost = self._scheduler.costs.cost(language)
+        per_char = self._audio_per_char(language, speed)
+        sharers = self._scheduler.sharers
+        shortest = cost.sustained_chars(per_char, sharers)
+        if shortest is None:
+            return None
+        needed = sharers * cost.seconds(shortest) + MARGIN - pause
+        return max(0, math.ceil(needed / per_char))
+
+    def worth_waiting_for(self, segment: Segment, language: str) -> float:
+        """Seconds a first segment too short to lead may wait for the text after it: as long
+        as it would take to make alone."""
+        return self._scheduler.costs.cost(language).seconds(len(segment.text))
+
+    def next_piece(
+        self, segment: Segment, language: str, speed: float, pause_after: PauseAfter
+    ) -> Piece:
+        """The segment, or as much of it as is ready before the listener runs out of audio;
+        `pause_after`: the silence after a piece."""
         deadline = self.deadline()
         wait = self._scheduler.wait_for_worker(deadline)
-        head, rest = self._cut(segment, language, speed, wait)
+        if self.started:
+            head, rest = self._cut(segment, language, speed, wait)
+        else:
+            head, rest = self._first_cut(segment, language, speed, pause_after)
         seconds = len(head.text) * self._audio_per_char(language, speed)
         return Piece(head, rest, deadline, wait, seconds)
 
@@ -106,9 +152,10 @@ class ReplyPace:
         self, segment: Segment, language: str, speed: float, wait: float
     ) -> tuple[Segment, Segment | None]:
         """What is ready in time, but never so little that the pieces after it cannot keep
-        up. Engines that stream a segment's audio need no cut."""
+        up. Engines that stream a segment's audio need no cut, and a reply that is late already
+        is not cut: the listener waits between sentences then, not inside one."""
         budget = self.budget(wait)
-        if budget is None or self._scheduler.engine.streams:
+        if budget is None or budget <= 0 or self._scheduler.engine.streams:
             return segment, None
         cost = self._scheduler.costs.cost(language)
         sharers = self._scheduler.sharers
@@ -128,8 +175,41 @@ class ReplyPace:
         )
         return head, rest
 
+    def _first_cut(
+        self, segment: Segment, language: str, speed: float, pause_after: PauseAfter
+    ) -> tuple[Segment, Segment | None]:
+        """The shortest first piece the machine affords: an interjection alone when the piece
+        after it is made while it and its pause play, else at least `lead_chars` long, at the
+        best pause."""
+        text = segment.text
+        end = _interjection_end(text)
+        if end is not None:
+            head = replace(segment, text=text[:end], pause=Pause.CLAUSE, pause_seconds=None)
+            lead = self.lead_chars(language, speed, pause_after(head))
+            if lead is not None and end >= lead:
+                return head, replace(segment, text=text[end:].lstrip())
+        # Where the cut falls is not known yet: a phrase's pause, the shortest, is counted
+        phrase = replace(segment, pause=Pause.PHRASE, pause_seconds=None)
+        lead = self.lead_chars(language, speed, pause_after(phrase))
+        if lead is None or len(text) <= lead:
+            return segment, None
+        # The best pause a little past the lead; else the best within twice the lead
+        for limit in (lead, 2 * lead):
+            head, rest = fit(segment, limit, Locale.of(language), min_chars=lead)
+            if rest is None or len(head.text) <= 2 * lead:
+                break
+        return head, rest
+
     def _audio_per_char(self, language: str, speed: float) -> float:
         """Seconds of speech per character: as measured on this engine's latest segments,
         else its nominal rate."""
         measured = self._scheduler.costs.speech(language)
         return (measured or 1 / self._scheduler.engine.chars_per_second) / speed
+
+
+def _interjection_end(text: str) -> int | None:
+    """Where a first clause of at most INTERJECTION_WORDS words ends ("Hmm," "Oh well,")."""
+    ends = clause_ends(text)
+    if not ends or len(text[: ends[0]].split()) > INTERJECTION_WORDS:
+        return None
+    return ends[0] if text[ends[0] :].strip() else None

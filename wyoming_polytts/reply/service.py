@@ -20,9 +20,10 @@ from ..text.settings import TextSettings
 from .activity import ReplyRecorder
 from .audio import AudioSink
 from .backend import Backends
-from .lane import Lane, ReplySetup
+from .errors import ReplyFailed
+from .lane import Lane, ReplyLimits, ReplySetup
 from .planner import UnknownVoice, VoiceRequest, plan_voices
-from .session import ReplyFailed, ReplyLimits, ReplySession
+from .session import ReplySession
 from .settings import ReplySettings, RoutingSettings, VoiceDefaults
 from .status import ServerStatus, server_status
 from .voices import VoiceCatalogue

@@ -2,11 +2,11 @@
 
 Text arrives in fragments; the text pipeline cuts them into segments in a worker thread
 (its work grows with the text, and the event loop only moves events and bytes), each
-segment is submitted to the scheduler as soon as it is complete (but never more than
-`read_ahead` seconds of audio beyond what the listener has taken), and a single writer
+segment is submitted to the scheduler in pieces its pace decides (`reply/pace`; never more
+than `read_ahead` seconds of audio beyond what the listener has taken), and a single writer
 task writes the audio to the reply's sink in order, with pauses between segments.
 
-A reply has lanes: the plan's route and its fallbacks. When the current lane's engine
+A reply has lanes: the plan's first voice choice and its fallbacks. When the current lane's engine
 raises, stays silent or cannot load in time, the writer moves to the next lane and
 re-submits every segment not yet spoken, the failed one first; all engines speak 24 kHz
 mono, so the stream simply goes on. The reply owns its scheduler admissions: they are
@@ -27,42 +27,13 @@ from ..text import Segment
 from .activity import CANCELLED, OK, ReplyRecorder
 from .audio import AudioSink, faded, silence
 from .circuit import HealthBoard
-from .lane import LaneFailed, ReplySetup, speak_segment, wait_ready
+from .errors import CLIENT_MESSAGES, ReplyFailed
+from .lane import LaneFailed, ReplyLimits, ReplySetup, speak_segment, wait_ready
 from .pace import Piece, ReplyPace
 from .scheduler import Job, ReplyTicket, SchedulerBusy
 from .settings import SPEEDS
 
 _LOGGER = logging.getLogger(__name__)
-CLIENT_MESSAGES = {
-    "internal": "internal error; see the server's log",
-    "timeout": "no audio in time: the server is overloaded or a voice engine is stuck",
-    "synthesis-failed": "the voice engine failed on this reply",
-    "engine-unavailable": "no voice engine can speak this reply now (see the server's log)",
-}
-"""What a client is told; the details (engine errors) go to the log only."""
-
-
-class ReplyFailed(Exception):
-    """The reply cannot be completed; `code` and the message go into a Wyoming error event."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class ReplyLimits:
-    first_audio_timeout: float
-    """Seconds an engine that started a segment may stay silent (where another can take over)."""
-    max_rtf: float
-    """The last engine may stay silent first_audio_timeout plus this many times the
-    segment's expected duration."""
-    queue_timeout: float
-    """Seconds a segment may wait for a worker (or its engine to load) once it is needed."""
-    retry_pause: float = 0.0
-    """Silence between a segment cut off by a failing engine and its repetition by the next."""
-    read_ahead: float = 30.0
-    """Seconds of audio synthesized at most beyond what the listener has taken."""
 
 
 @dataclass
@@ -75,13 +46,6 @@ class _Pending:
     """About how long its audio lasts."""
     job: Job
     lane: int
-
-
-@dataclass(frozen=True)
-class _Failed:
-    """Tells the writer that the reply cannot go on (the text pipeline failed, say)."""
-
-    error: ReplyFailed
 
 
 class ReplySession:
@@ -109,11 +73,13 @@ class ReplySession:
         self._waiting: deque[Segment] = deque()
         """Complete segments held back by the read-ahead limit."""
         self._text_complete = False
-        self._segments: asyncio.Queue[_Pending | _Failed | None] = asyncio.Queue()
+        self._segments: asyncio.Queue[_Pending | ReplyFailed | None] = asyncio.Queue()
         self._backlog: deque[_Pending] = deque()
         """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
         self._pace = ReplyPace(self._lanes[0].backend.scheduler, limits.read_ahead)
+        self._hold: asyncio.TimerHandle | None = None
+        """While the first segment waits for the text after it (cancelled: no longer)."""
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
         self._record = recorder.reply_started(
             engine=self._plan.engine, voice=self._plan.voice, satellite=self._conversation.key
@@ -154,7 +120,7 @@ class ReplySession:
         try:
             await self._attribute()
         except ReplyFailed as err:
-            self._segments.put_nowait(_Failed(err))
+            self._segments.put_nowait(err)
             return
         try:
             while (text := await self._texts.get()) is not None:
@@ -163,7 +129,7 @@ class ReplySession:
             self._waiting.extend(await asyncio.to_thread(self._pipeline.finish))
         except Exception:
             _LOGGER.exception("The text pipeline failed on a reply")
-            self._segments.put_nowait(_Failed(ReplyFailed("internal", CLIENT_MESSAGES["internal"])))
+            self._segments.put_nowait(ReplyFailed("internal", CLIENT_MESSAGES["internal"]))
             return
         self._text_complete = True
         self._submit_ready()
@@ -191,6 +157,8 @@ class ReplySession:
     def _release(self) -> None:
         # A writer that failed leaves text nobody will hear: it is cut and submitted no more
         self._segmenter.cancel()
+        if self._hold is not None:
+            self._hold.cancel()
         self._close_tickets()
         # A writer cancelled before it ran never recorded its end
         self._record.finish(CANCELLED)
@@ -207,14 +175,47 @@ class ReplySession:
     def _submit_ready(self) -> None:
         """Submit waiting segments while the pace allows, each as much as is ready in time."""
         while self._waiting and self._pace.may_submit(in_flight=bool(self._backlog)):
+            if self._holding_first():
+                return
             segment = self._waiting.popleft()
-            piece = self._pace.next_piece(segment, self._language(segment), self._speed(segment))
+            language, speed = self._language(segment), self._speed(segment)
+            piece = self._pace.next_piece(segment, language, speed, self._pipeline.pause_after)
             if piece.rest is not None:
                 self._waiting.appendleft(piece.rest)
             self._submit(piece)
         if self._text_complete and not self._waiting:
             self._text_complete = False  # the end marker goes once
             self._segments.put_nowait(None)
+
+    def _holding_first(self) -> bool:
+        """Whether the first segment waits for the text after it: alone it is too short for
+        the piece after it to be made while it plays. It is joined with the next segment as
+        soon as that is complete, and waits at most as long as it would take to make."""
+        if self._pace.started or (self._hold is not None and self._hold.cancelled()):
+            return False
+        first = self._waiting[0]
+        pause = self._pipeline.pause_after(first)
+        lead = self._pace.lead_chars(self._language(first), self._speed(first), pause)
+        if lead is None or len(first.text) >= lead:
+            return False
+        if len(self._waiting) > 1:
+            both = first.joined(self._waiting[1])
+            if both is None:
+                return False
+            self._waiting.popleft()
+            self._waiting[0] = both
+            return self._holding_first()
+        if self._text_complete:
+            return False
+        if self._hold is None:
+            delay = self._pace.worth_waiting_for(first, self._language(first))
+            self._hold = asyncio.get_running_loop().call_later(delay, self._stop_holding)
+        return True
+
+    def _stop_holding(self) -> None:
+        assert self._hold is not None
+        self._hold.cancel()  # marks the hold as over
+        self._submit_ready()
 
     def _submit(self, piece: Piece) -> None:
         job = self._job(piece.segment, piece.deadline)
@@ -258,8 +259,8 @@ class ReplySession:
     async def _speak_all(self) -> None:
         pending_pause = 0.0
         while (item := await self._segments.get()) is not None:
-            if isinstance(item, _Failed):
-                raise item.error
+            if isinstance(item, ReplyFailed):
+                raise item  # the text pipeline failed, say
             while True:
                 try:
                     spoke = await self._speak(item, pending_pause)
@@ -276,8 +277,13 @@ class ReplySession:
                 self._health[self._lanes[self._lane].choice.engine].record_success()
             self._spoken.append(item.segment.text)
             if spoke:
-                # Held back so that no silence trails the last segment
                 pending_pause = self._pipeline.pause_after(item.segment)
+                if self._backlog:
+                    # The next segment is on its way: its pause goes now, so that a late
+                    # segment is waited for in the pause rather than after it. Otherwise
+                    # it is held back, so that no silence trails the last segment.
+                    await self._write_audio(silence(SAMPLE_RATE, pending_pause))
+                    pending_pause = 0.0
         await self._sink.close()
         if self._spoken:
             self._conversation.commit(" ".join(self._spoken))

@@ -28,8 +28,9 @@ from wyoming.tts import (
 )
 
 from ..framing import FrameError, FrameLimits, read_event
+from ..reply.errors import ReplyFailed
 from ..reply.service import TtsService
-from ..reply.session import ReplyFailed, ReplySession
+from ..reply.session import ReplySession
 from .audio_stream import AudioStream
 from .health import HEALTH_EVENT, health_event
 from .info import build_info

@@ -32,6 +32,11 @@ __all__ = [
 ]
 
 
+INSIDE_SENTENCE_QUIET = 0.1
+"""Seconds of silence that mark a pause between clauses or sentences (the server's clause
+pause is 0.15 s, a phrase's inside a sentence 0.05 s)."""
+
+
 @dataclass
 class Reply:
     """What came back for one request."""
@@ -70,19 +75,39 @@ class Reply:
         """Each wait of a player that starts at the first chunk (see `stalls`)."""
         return stalls(self.chunk_times, self.chunk_seconds)
 
+    def stalls_inside_sentences(self, quiet: float = INSIDE_SENTENCE_QUIET) -> int:
+        """Stalls not after a pause: the audio before them ends in less than `quiet` seconds
+        of digital silence (the server's clause and sentence pauses are longer)."""
+        samples = memoryview(bytes(self.audio)).cast("h")
+        rate = self.rate or 1
+        inside = 0
+        for index, _wait in stall_positions(self.chunk_times, self.chunk_seconds):
+            end = round(sum(self.chunk_seconds[:index]) * rate)
+            start = max(0, end - round(quiet * rate))
+            if any(samples[start:end]) or end - start < round(quiet * rate):
+                inside += 1
+        return inside
+
 
 def stalls(chunk_times: Sequence[float], chunk_seconds: Sequence[float]) -> list[float]:
     """Of chunks arriving at `chunk_times` (seconds) with `chunk_seconds` of audio each: each
     wait of a player that starts at the first chunk, plays chunks back to back and, when the
     next one is not there yet, waits for it and goes on from there."""
-    waits: list[float] = []
+    return [wait for _index, wait in stall_positions(chunk_times, chunk_seconds)]
+
+
+def stall_positions(
+    chunk_times: Sequence[float], chunk_seconds: Sequence[float]
+) -> list[tuple[int, float]]:
+    """Each such wait, with the index of the chunk it waited for."""
+    waits: list[tuple[int, float]] = []
     if not chunk_times:
         return waits
     start = chunk_times[0]
     played = 0.0
-    for arrived, seconds in zip(chunk_times, chunk_seconds, strict=True):
+    for index, (arrived, seconds) in enumerate(zip(chunk_times, chunk_seconds, strict=True)):
         if arrived > start + played + 1e-3:
-            waits.append(arrived - (start + played))
+            waits.append((index, arrived - (start + played)))
             start = arrived - played  # the player waited; it resumes from here
         played += seconds
     return waits

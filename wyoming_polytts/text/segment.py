@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 
@@ -40,3 +41,10 @@ class Segment:
     pause_seconds: float | None = None
     """An exact pause (an SSML break) in place of `pause`'s length."""
     delivery: Delivery = field(default_factory=Delivery)
+
+    def joined(self, after: Segment) -> Segment | None:
+        """This segment and the one `after` it as one (spoken together, with the pause of
+        the second); None when they may not be: another delivery, or an explicit break."""
+        if self.delivery != after.delivery or self.pause_seconds is not None:
+            return None
+        return dataclasses.replace(after, text=f"{self.text} {after.text}")

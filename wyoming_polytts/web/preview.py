@@ -26,8 +26,8 @@ from aiohttp import web
 
 from ..engines.base import SAMPLE_RATE, Audio
 from ..reply.audio import AudioSink
+from ..reply.errors import ReplyFailed
 from ..reply.service import TtsService
-from ..reply.session import ReplyFailed
 from ..satellites.settings import QUALITIES
 from ..server.audio_stream import CHANNELS, SAMPLE_WIDTH, to_pcm16
 from ..server.settings import ServerSettings
