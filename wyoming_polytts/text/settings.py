@@ -30,6 +30,8 @@ class TextSettings:
     first_clause: bool = True
     """Speak the first clause on its own, so audio starts before the first sentence ends."""
     first_clause_min_words: int = bounded(3, 1, 20)
+    """Words a first clause needs to be cut alone here; the reply's pace may cut shorter (an
+    interjection) where the machine affords it."""
     min_segment_chars: int = bounded(40, 0, 400)
     """Later sentences shorter than this are merged with the next one."""
     max_segment_chars: int = bounded(300, 40, 1000)
