@@ -191,3 +191,21 @@ async def test_engines_that_are_not_cacheable_always_synthesize() -> None:
         await drain(scheduler.open_reply().submit(request("Same."), deadline=0.0))
     scheduler.stop()
     assert len(engine.requests) == 2
+
+
+async def test_the_rest_of_a_first_sentence_goes_before_other_replies_later_segments() -> None:
+    """A first sentence cut for time is finished before any reply's later sentences: a wait
+    then falls between sentences, not inside the first one."""
+    scheduler = Scheduler(loaded_fake(), workers=1, max_replies=8, clock=FakeClock())
+    kitchen, office = scheduler.open_reply(), scheduler.open_reply()
+    kitchen.submit(request("Hmm, the front door"), deadline=100.0)
+    office.submit(request("Sure!"), deadline=100.0)
+    office_next = office.submit(request("I've turned on the lights."), deadline=101.0)
+    rest = kitchen.submit(request("sensor has not reported,"), deadline=102.0, continues=True)
+    later = kitchen.submit(request("Its battery may be empty."), deadline=102.5)
+    assert rest.urgency < office_next.urgency < later.urgency
+    # Only the rest of a first sentence: the rest of a later one goes by its deadline
+    again = kitchen.submit(request("and that is all."), deadline=103.0, continues=True)
+    assert again.urgency > later.urgency
+    for ticket in (kitchen, office):
+        ticket.close(cancel=True)

@@ -226,10 +226,19 @@ class ReplyTicket:
         self._jobs: list[Job] = []
         self._open = True
 
-    def submit(self, request: SynthesisRequest, *, deadline: float, language: str = "") -> Job:
-        first = not self._jobs
-        in_order = not first and self._scheduler.engine.segments_in_order
-        after = self._jobs[-1] if in_order else None
+    def submit(
+        self,
+        request: SynthesisRequest,
+        *,
+        deadline: float,
+        language: str = "",
+        continues: bool = False,
+    ) -> Job:
+        """`continues`: the segment is the rest of the previous one's sentence, cut for time;
+        the rest of a reply's first sentence goes as early as its first piece."""
+        previous = self._jobs[-1] if self._jobs else None
+        first = previous is None or (continues and previous.first)
+        after = previous if self._scheduler.engine.segments_in_order else None
         job = self._scheduler.submit(
             request, first=first, deadline=deadline, language=language, after=after
         )

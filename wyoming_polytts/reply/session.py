@@ -78,6 +78,8 @@ class ReplySession:
         """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
         self._pace = ReplyPace(self._lanes[0].backend.scheduler, limits.read_ahead)
+        self._rest: Segment | None = None
+        """The rest of the last piece's segment, cut for time: what continues its sentence."""
         self._hold: asyncio.TimerHandle | None = None
         """While the first segment waits for the text after it (cancelled: no longer)."""
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
@@ -182,7 +184,8 @@ class ReplySession:
             piece = self._pace.next_piece(segment, language, speed, self._pipeline.pause_after)
             if piece.rest is not None:
                 self._waiting.appendleft(piece.rest)
-            self._submit(piece)
+            self._submit(piece, continues=segment is self._rest)
+            self._rest = piece.rest
         if self._text_complete and not self._waiting:
             self._text_complete = False  # the end marker goes once
             self._segments.put_nowait(None)
@@ -217,8 +220,8 @@ class ReplySession:
         self._hold.cancel()  # marks the hold as over
         self._submit_ready()
 
-    def _submit(self, piece: Piece) -> None:
-        job = self._job(piece.segment, piece.deadline)
+    def _submit(self, piece: Piece, *, continues: bool) -> None:
+        job = self._job(piece.segment, piece.deadline, continues=continues)
         self._pace.submitted(piece, job.cost, self._pipeline.pause_after(piece.segment))
         item = _Pending(piece.segment, piece.deadline, piece.seconds, job, self._lane)
         self._backlog.append(item)
@@ -231,7 +234,7 @@ class ReplySession:
         low, high = SPEEDS
         return min(high, max(low, self._plan.speed * segment.delivery.speed))
 
-    def _job(self, segment: Segment, deadline: float) -> Job:
+    def _job(self, segment: Segment, deadline: float, *, continues: bool = False) -> Job:
         route = self._lanes[self._lane].choice
         delivery = segment.delivery
         request = SynthesisRequest(
@@ -243,7 +246,8 @@ class ReplySession:
             language=delivery.language,
         )
         ticket = self._ticket(self._lane)
-        return ticket.submit(request, deadline=deadline, language=self._language(segment))
+        language = self._language(segment)
+        return ticket.submit(request, deadline=deadline, language=language, continues=continues)
 
     async def _write(self) -> None:
         outcome = CANCELLED
