@@ -188,10 +188,11 @@ def measure_gaps(setup: str, server: ServerProcess, rooms: int, rounds: int) -> 
     return summary(f"{setup}, replies starting with an interjection", server, rooms, replies)
 
 
-def server_with(tmp: Path, name: str, config: str) -> ServerProcess:
+def server_with(tmp: Path, name: str, config: str, code: Path | None = None) -> ServerProcess:
+    """A server of this checkout (or of `code`) with `config`."""
     path = tmp / f"{name}.yaml"
     path.write_text(config)
-    return start_server(tmp, "--config", str(path))
+    return start_server(tmp, "--config", str(path), code=code)
 
 
 def bench_server(tmp: Path, concurrency: Sequence[int], kokoro: str) -> list[Row]:
@@ -208,14 +209,27 @@ def bench_server(tmp: Path, concurrency: Sequence[int], kokoro: str) -> list[Row
     return rows
 
 
-def bench_gaps(tmp: Path, rooms: Sequence[int], rounds: int) -> list[Row]:
-    """Silence after the first words: the default configuration, the phrase cache off."""
-    server = server_with(tmp, "gaps", "cache:\n  max_mb: 0\n")
+def bench_gaps(
+    tmp: Path, rooms: Sequence[int], rounds: int, baseline: Path | None = None
+) -> list[Row]:
+    """Silence after the first words: the default configuration, the phrase cache off; with
+    `baseline`, that checkout's server too, each count of rooms measured on both in turn."""
+    servers = {"polytts": server_with(tmp, "gaps", "cache:\n  max_mb: 0\n")}
+    if baseline is not None:
+        servers["polytts before"] = server_with(
+            tmp, "gaps-before", "cache:\n  max_mb: 0\n", baseline
+        )
     try:
-        measure("warm-up", server, 1)
-        return [measure_gaps("polytts", server, count, rounds) for count in rooms]
+        for server in servers.values():
+            measure("warm-up", server, 1)
+        return [
+            measure_gaps(setup, server, count, rounds)
+            for count in rooms
+            for setup, server in servers.items()
+        ]
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 def bench_clause_first(tmp: Path) -> list[Row]:
@@ -378,6 +392,16 @@ def main() -> None:
         help="Kokoro session layouts to compare, e.g. 2x1 1x2",
     )
     parser.add_argument("--no-asr", action="store_true", help="Skip the word error rate")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="CHECKOUT",
+        help="Another checkout (git worktree add /tmp/before REV) whose server the interjection "
+        "rows measure too, side by side",
+    )
+    parser.add_argument(
+        "--only-gaps", action="store_true", help="Only the raw rows and the interjection rows"
+    )
     parser.add_argument("--raw-kokoro-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_kokoro_threads:
@@ -388,13 +412,15 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += raw_kokoro(threads=os.cpu_count() or 1)
-        for layout in args.kokoro:
-            rows += bench_server(Path(tmp), args.concurrency, layout)
-        rows += bench_gaps(Path(tmp), args.gap_rooms, args.gap_rounds)
-        rows += bench_clause_first(Path(tmp))
-        rows += bench_cache(Path(tmp))
+        if not args.only_gaps:
+            for layout in args.kokoro:
+                rows += bench_server(Path(tmp), args.concurrency, layout)
+        rows += bench_gaps(Path(tmp), args.gap_rooms, args.gap_rounds, args.baseline)
+        if not args.only_gaps:
+            rows += bench_clause_first(Path(tmp))
+            rows += bench_cache(Path(tmp))
         heard = None if args.no_asr else intelligibility(Path(tmp))
-        if not args.no_piper:
+        if not args.no_piper and not args.only_gaps:
             rows += bench_piper(Path(tmp), args.piper_concurrency, args.gap_rooms, args.gap_rounds)
     print(
         f"Reply: {LLM_REPLY!r}, streamed in 7-character chunks at {LLM_CHARS_PER_SECOND:.0f} "

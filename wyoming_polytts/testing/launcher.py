@@ -59,11 +59,16 @@ def free_port() -> int:
 
 
 def start_server(
-    log_dir: Path, *args: str, timeout: float = 180.0, env: Mapping[str, str] | None = None
+    log_dir: Path,
+    *args: str,
+    timeout: float = 180.0,
+    env: Mapping[str, str] | None = None,
+    code: Path | None = None,
 ) -> ServerProcess:
     """Run `python -m wyoming_polytts ARGS` on a free port; return once it answers Describe.
 
-    `env`: variables set for the server on top of this process's environment."""
+    `env`: variables set for the server on top of this process's environment; `code`: a
+    checkout whose package runs instead of this one (another version, for a benchmark)."""
     port = free_port()
     log = log_dir / f"server-{port}.log"
     process = subprocess.Popen(
@@ -71,6 +76,7 @@ def start_server(
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+        cwd=code,
     )
     try:
         _wait_until_it_answers(process, port, log, timeout)
