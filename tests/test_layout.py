@@ -224,3 +224,29 @@ def test_modules_and_functions_stay_small() -> None:
                 if length > MAX_FUNCTION_LINES:
                     too_long.append(f"{module_name(path)}.{node.name}: {length} lines")
     assert too_long == []
+
+
+LAYERS = (
+    ("", "uri", "framing", "schema", "storage"),
+    ("engines", "satellites", "text"),
+    ("reply",),
+    ("server", "web"),
+    ("app", "config", "startup_checks", "addon"),
+    ("__main__", "testing"),
+)
+"""The package's parts from the bottom up: an import never reaches a higher layer."""
+
+
+def layer(module: str) -> int:
+    part = module.split(".")[1] if "." in module else ""
+    return next(index for index, parts in enumerate(LAYERS) if part in parts)
+
+
+def test_no_import_runs_back_up() -> None:
+    up = {
+        f"{name} imports {target}"
+        for name, targets in import_graph().items()
+        for target in targets
+        if layer(target) > layer(name)
+    }
+    assert up == set()
