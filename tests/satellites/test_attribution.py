@@ -135,23 +135,62 @@ async def test_two_satellites_turning_active_in_the_grace_period_are_never_guess
     assert [r.conversation.key for r in engine.requests] == ["default"]
 
 
-async def test_an_ended_runs_question_is_never_attached(serve) -> None:
-    """The satellite's previous exchange ended: an announcement has no question of its own."""
-    async with home_and_server(serve) as (home, server, grace, _engine):
-        home.add_run(
-            "old", "2026-11-26T10:00:31+00:00", "dev-kitchen", "Old question", "c0", ended=True
-        )
-        pending = await announce(server, grace, "Your timer is done.")
-        await home.set_state(KITCHEN, "responding")
+def kitchen_turns(server: RunningServer) -> list[tuple[str | None, str]]:
+    return [(t.user_text, t.assistant_text) for t in server.service.satellites.history.turns("kitchen")]
+
+
+async def test_a_voice_commands_question_in_home_assistants_own_order(serve) -> None:
+    """The run is created, and its stt-start stamped, before the satellite leaves idle; it
+    has ended by the time its reply's audio is asked for."""
+    async with home_and_server(serve) as (home, server, _grace, engine):
         channel = server.service.satellites.channel
         assert channel is not None
-        await wait_for(lambda: channel.lookups == 1)  # it looked, and found no run of its own
+        await home.voice_command(KITCHEN, "Is the oven on?", conversation="c7")
+        await wait_for(lambda: channel.lookups == 1)
+        reply = await synthesize_reply(server.host, server.port, "It is off.")
+        await home.played(KITCHEN)
+        turns = kitchen_turns(server)
+    assert reply.error is None
+    assert [(r.voice, r.conversation.key) for r in engine.requests] == [("bf_emma", "kitchen")]
+    assert turns == [("Is the oven on?", "It is off.")]
+
+
+async def test_an_ended_exchanges_question_is_never_attached_to_an_announcement(serve) -> None:
+    async with home_and_server(serve) as (home, server, grace, _engine):
+        channel = server.service.satellites.channel
+        assert channel is not None
+        await home.voice_command(KITCHEN, "Set a timer", conversation="c0")
+        await wait_for(lambda: channel.lookups == 1)
+        await synthesize_reply(server.host, server.port, "Timer set.")
+        await home.played(KITCHEN)
+        pending = await announce(server, grace, "Your timer is done.")
+        await home.announce(KITCHEN)
+        await wait_for(lambda: channel.lookups == 2)  # it looked, and found no run of its own
         grace.over.set()
         await pending
-        turns = server.service.satellites.history.turns("kitchen")
-    assert [(turn.user_text, turn.assistant_text) for turn in turns] == [
-        (None, "Your timer is done.")
-    ]
+        await home.played(KITCHEN)
+        turns = kitchen_turns(server)
+    assert turns == [("Set a timer", "Timer set."), (None, "Your timer is done.")]
+
+
+async def test_a_run_that_errors_gives_its_question_to_no_later_reply(serve) -> None:
+    async with home_and_server(serve) as (home, server, grace, _engine):
+        channel = server.service.satellites.channel
+        assert channel is not None
+        await home.voice_command(KITCHEN, "Unheard words", fails_at="intent")
+        await wait_for(lambda: channel.lookups == 1)
+        await wait_for(lambda: channel.current() is None)  # back to idle, no TTS
+        pending = await announce(server, grace, "The door is open.")
+        await home.announce(KITCHEN)
+        await wait_for(lambda: channel.lookups == 2)
+        grace.over.set()
+        await pending
+        await home.played(KITCHEN)
+        await home.voice_command(KITCHEN, "Close it", conversation="c2")
+        await wait_for(lambda: channel.lookups == 3)
+        await synthesize_reply(server.host, server.port, "Closed.")
+        turns = kitchen_turns(server)
+    assert turns == [(None, "The door is open."), ("Close it", "Closed.")]
 
 
 async def test_a_run_from_before_the_exchange_began_is_not_this_replys(serve) -> None:

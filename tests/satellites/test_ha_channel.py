@@ -260,3 +260,36 @@ def test_a_token_sent_in_clear_beyond_the_home_is_recognized(url: str, exposed: 
 def test_the_token_is_never_in_a_repr() -> None:
     settings = HomeAssistantSettings(enabled=True, url="ws://x/api/websocket", token=TOKEN)
     assert TOKEN not in repr(settings) and TOKEN not in repr(Config(home_assistant=settings))
+
+
+async def test_a_restart_of_home_assistant_is_followed_quietly(home, caplog) -> None:
+    """Its websocket closes, its port refuses for a while, then it is back: the states are read
+    again and the next voice command's question is found; nothing above INFO is logged."""
+    caplog.set_level(logging.DEBUG)
+    async with following(home) as channel:
+        await home.voice_command(KITCHEN, "Before the restart")
+        await wait_for(lambda: channel.lookups == 1)
+        await home.stop()
+        await wait_for(lambda: not channel.connected.is_set())
+        await wait_for(lambda: caplog.text.count("Reconnecting to Home Assistant") >= 3)
+        assert channel.current() is None  # nothing stale while it is away
+        await home.start()
+        await asyncio.wait_for(channel.connected.wait(), 5)
+        assert home.commands.count("get_states") == 2
+        await home.voice_command(KITCHEN, "After the restart", conversation="conv-2")
+        await wait_for(lambda: channel.lookups == 2)
+        activity = channel.current()
+    assert activity is not None
+    assert (activity.user_text, activity.conversation_id) == ("After the restart", "conv-2")
+    loud = [r for r in caplog.records if r.levelno > logging.INFO and r.name.startswith("wyoming")]
+    assert loud == []
+
+
+async def test_a_side_channel_that_never_worked_warns(caplog) -> None:
+    async with fake_home_assistant() as fake:
+        await fake.stop()
+        channel = HomeAssistantChannel(settings(fake), fake.url, TOKEN)
+        caplog.set_level(logging.INFO)
+        async with running(channel):
+            await wait_for(lambda: "Reconnecting to Home Assistant" in caplog.text)
+    assert any(r.levelno == logging.WARNING for r in caplog.records)

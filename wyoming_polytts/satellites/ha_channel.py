@@ -35,8 +35,14 @@ class AuthFailed(Exception):
 class CommandFailed(ValueError):
     """Home Assistant answered a command with success: false."""
 
+    def __init__(self, code: object, message: object) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
 
 OnEvent = Callable[[object], None]
+RESTART_WINDOW = 300.0
+"""Seconds a lost connection may stay down as a restart of Home Assistant (logged at INFO)."""
 
 
 def channel_endpoint(
@@ -95,6 +101,8 @@ class HomeAssistantChannel:
     async def run(self) -> None:
         """Connect, follow, reconnect after a growing pause; until cancelled."""
         delay = self._settings.reconnect_min
+        lost_at: float | None = None
+        """When a working connection was lost (loop time): a restart of Home Assistant."""
         while True:
             try:
                 await self._connect()
@@ -102,7 +110,7 @@ class HomeAssistantChannel:
                 _LOGGER.error("Home Assistant refused the access token: %s", err)
                 delay = self._settings.reconnect_max
             except (aiohttp.ClientError, OSError, TimeoutError) as err:
-                _LOGGER.warning("Home Assistant side channel at %s: %s", self._url, err)
+                self._log_unreachable(err, lost_at)
             except Exception as err:  # noqa: BLE001 - an unexpected message must not end the channel
                 _LOGGER.warning(
                     "Home Assistant side channel at %s: unexpected answer (%s: %s)",
@@ -112,11 +120,22 @@ class HomeAssistantChannel:
                 )
             if self.connected.is_set():
                 delay = self._settings.reconnect_min  # it worked for a while: retry soon
+                lost_at = asyncio.get_running_loop().time()
             self.connected.clear()
             self.tracker.clear()
             _LOGGER.info("Reconnecting to Home Assistant in %.1f s", delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._settings.reconnect_max)
+
+    def _log_unreachable(self, err: Exception, lost_at: float | None) -> None:
+        """A restart of Home Assistant (the connection closes, then is refused for a while)
+        is ordinary: INFO; a side channel that never worked, or is gone for longer, warns."""
+        if self.connected.is_set() or (
+            lost_at is not None and asyncio.get_running_loop().time() - lost_at < RESTART_WINDOW
+        ):
+            _LOGGER.info("Home Assistant side channel at %s: %s", self._url, err)
+        else:
+            _LOGGER.warning("Home Assistant side channel at %s: %s", self._url, err)
 
     async def _connect(self) -> None:
         async with (
@@ -190,6 +209,9 @@ class HomeAssistantChannel:
                 runs_to_check=self._settings.runs_to_check,
             )
         except CommandFailed as err:
+            if err.code != "unauthorized":  # e.g. a run evicted between list and get
+                _LOGGER.debug("No pipeline run found for %s: %s", entity_id, err)
+                return
             _LOGGER.info("Cannot read Home Assistant's pipeline runs (%s); no user turns", err)
             self._fetching = False
             return
@@ -274,7 +296,7 @@ class _Connection:
             future.set_result(item.get("result"))
         else:
             error = item.get("error") or {}
-            future.set_exception(CommandFailed(f"{error.get('code')}: {error.get('message')}"))
+            future.set_exception(CommandFailed(error.get("code"), error.get("message")))
 
     async def close(self) -> None:
         for task in list(self._tasks):

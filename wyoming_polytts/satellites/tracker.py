@@ -5,7 +5,7 @@
 since a moment (`mark`): Home Assistant opens the TTS request of an announcement before it
 sets the satellite to `responding`, so a reply may have to look a little after its start.
 `run_facts` reads the user's words and conversation id from a pipeline run's events (as
-`assist_pipeline/pipeline_debug/get` returns them), only from a run still in progress.
+`assist_pipeline/pipeline_debug/get` returns them).
 """
 
 from __future__ import annotations
@@ -63,7 +63,13 @@ class SatelliteTracker:
             else:
                 self._states[entity_id] = state
             if previous in IDLE_STATES and state not in IDLE_STATES:
-                self._woke[entity_id] = parse_time(changed) or datetime.now(UTC)
+                # Home Assistant's time, never this server's clock; unknown for a satellite
+                # first seen busy (its exchange began before the connection)
+                woke = parse_time(changed) if previous is not None else None
+                if woke is None:
+                    self._woke.pop(entity_id, None)
+                else:
+                    self._woke[entity_id] = woke
             active = state in self._active_states
             if not active or not was_active:
                 self._facts.pop(entity_id, None)  # facts belong to one run
@@ -125,16 +131,12 @@ def parse_time(value: object) -> datetime | None:
 def run_facts(
     events: Iterable[Mapping[str, Any]], device_id: str | None, entity_id: str
 ) -> RunFacts | None:
-    """The user's words and conversation id of a run, if the run is this satellite's and is
-    still in progress (an ended run's question belongs to an earlier reply)."""
+    """The user's words and conversation id of a run, if the run is this satellite's
+    (whether it is the current exchange's is `pipeline_runs.in_exchange`)."""
     by_type: dict[str, Mapping[str, Any]] = {}
     for event in events:
         if isinstance(event, Mapping) and isinstance(event.get("data"), Mapping):
             by_type.setdefault(str(event.get("type")), event["data"])
-        elif isinstance(event, Mapping) and event.get("type") == "run-end":
-            by_type["run-end"] = {}
-    if "run-end" in by_type:
-        return None
     intent = by_type.get("intent-start", {})
     ours = (device_id is not None and intent.get("device_id") == device_id) or intent.get(
         "satellite_id"

@@ -4,6 +4,25 @@ It speaks the documented messages: auth_required / auth / auth_ok or auth_invali
 commands with ids answered by `result`, `subscribe_events` followed by `event`
 messages, `get_states`, `config/entity_registry/get`, `assist_pipeline/pipeline/list`
 and `assist_pipeline/pipeline_debug/list|get` with pipeline run events.
+
+`voice_command`, `announce` and `restart` do what Home Assistant core 2026.2.3 does, in
+its order, as read in its source:
+- `components/assist_pipeline/pipeline.py`: a `PipelineRun` is created (its debug entry and
+  `timestamp` taken in `__post_init__`) before `PipelineInput.execute` emits `run-start`;
+  every `PipelineEvent` is stamped when made, handed to the satellite's callback, then
+  recorded for `pipeline_debug`; `execute` always ends with `run-end` (after an `error`
+  too), right after `tts-end`, while the satellite is still speaking.
+- `components/assist_satellite/entity.py` (`_internal_on_pipeline_event`): `stt-start`
+  sets `listening`, `intent-start` `processing`, `tts-start` `responding`; `run-end`
+  sets `idle` only for a run without TTS; otherwise `idle` comes when the satellite has
+  played the reply (`tts_response_finished`). `async_internal_announce` sets `responding`
+  with no run, and `idle` when done.
+- `components/wyoming/assist_satellite.py`: the TTS audio is read (so this server is
+  asked) after `tts-end`, or at `intent-progress` when the reply streams.
+- `components/websocket_api/`: a stopping Home Assistant closes its websockets; the states
+  are read again after a restart, when the debug view of pipeline runs starts empty.
+Its clock (`now`) is far from this machine's: the side channel must compare only Home
+Assistant's times.
 """
 
 from __future__ import annotations
@@ -35,6 +54,9 @@ class FakeHomeAssistant:
     changed: dict[str, str] = field(default_factory=dict)
     """entity_id -> when its state last changed"""
     _sockets: list[tuple[web.WebSocketResponse, int]] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+    _site: web.TCPSite | None = None
+    _address: tuple[str, int] = ("127.0.0.1", 0)
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
@@ -94,7 +116,7 @@ class FakeHomeAssistant:
         await socket.send_json({"id": ident, "type": "result", "success": True, "result": result})
 
     def tick(self) -> str:
-        """Home Assistant's clock, one second on at every change (its ISO form)."""
+        """Home Assistant's clock, one second on at every stamp (its ISO form)."""
         self.now += timedelta(seconds=1)
         return self.now.isoformat()
 
@@ -142,8 +164,8 @@ class FakeHomeAssistant:
         *,
         ended: bool = False,
     ) -> None:
-        """A pipeline run as pipeline_debug/get returns its events; one that `ended` has its
-        run-end event."""
+        """A pipeline run made up by a test (all stamped `stamp`); one that `ended` has its
+        run-end event. `voice_command` makes them as Home Assistant does."""
         end = [{"type": "run-end", "data": None, "timestamp": stamp}] if ended else []
         self.runs.append(
             (
@@ -166,6 +188,102 @@ class FakeHomeAssistant:
             )
         )
 
+    async def voice_command(
+        self,
+        entity_id: str,
+        question: str,
+        *,
+        conversation: str = "conv-1",
+        fails_at: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """A satellite's voice command, run as Home Assistant runs it, until the reply's audio
+        is asked for (the satellite `responding`, the run already ended); `played` ends it.
+        `fails_at` ("stt" or "intent"): that stage's error ends the run, the satellite goes
+        back to idle. Returns the run's events (as pipeline_debug/get shows them)."""
+        events: list[dict[str, Any]] = []
+        self.runs.append((self.tick(), f"run-{len(self.runs) + 1}", events))
+        transitions = {"stt-start": "listening", "intent-start": "processing"}
+        transitions["tts-start"] = "responding"
+        steps: list[tuple[str, dict[str, Any] | None]] = [
+            (
+                "run-start",
+                {
+                    "pipeline": "p1",
+                    "language": "en",
+                    "conversation_id": conversation,
+                    "satellite_id": entity_id,
+                },
+            ),
+            ("stt-start", {"engine": "stt.faster_whisper", "metadata": {"language": "en"}}),
+            ("stt-end", {"stt_output": {"text": question}}),
+            (
+                "intent-start",
+                {
+                    "engine": "conversation.home_assistant",
+                    "language": "en",
+                    "intent_input": question,
+                    "conversation_id": conversation,
+                    "device_id": self.devices.get(entity_id),
+                    "satellite_id": entity_id,
+                    "prefer_local_intents": False,
+                },
+            ),
+            (
+                "intent-end",
+                {
+                    "processed_locally": True,
+                    "intent_output": {"conversation_id": conversation, "response": {"speech": {}}},
+                },
+            ),
+            (
+                "tts-start",
+                {"engine": "tts.polytts", "language": "en", "voice": None, "tts_input": "A reply."},
+            ),
+            ("tts-end", {"tts_output": {"media_id": "media-source://tts/-stream-/x"}}),
+        ]
+        for kind, data in steps:
+            if fails_at is not None and kind.startswith(fails_at) and kind.endswith("-end"):
+                events.append(
+                    self._event("error", {"code": f"{fails_at}-failed", "message": "failed"})
+                )
+                break
+            events.append(self._event(kind, data))
+            if kind in transitions:
+                await self.set_state(entity_id, transitions[kind])
+        events.append(self._event("run-end", None))
+        if fails_at is not None:
+            await self.set_state(entity_id, "idle")  # run-end of a run without TTS
+        return events
+
+    async def played(self, entity_id: str) -> None:
+        """The satellite has played the reply: back to idle."""
+        await self.set_state(entity_id, "idle")
+
+    async def announce(self, entity_id: str) -> None:
+        """assist_satellite.announce: `responding` with no pipeline run (then `played`)."""
+        await self.set_state(entity_id, "responding")
+
+    def _event(self, kind: str, data: dict[str, Any] | None) -> dict[str, Any]:
+        return {"type": kind, "data": data, "timestamp": self.tick()}
+
+    async def stop(self) -> None:
+        """Home Assistant stops: its websockets close, its port refuses connections."""
+        await self.drop_connections()
+        if self._site is not None:
+            await self._site.stop()
+
+    async def start(self) -> None:
+        """Home Assistant (re)starts on the same port: states read afresh, satellites idle,
+        no pipeline run in its debug view."""
+        self.runs.clear()
+        for entity in self.states:
+            if entity.startswith("assist_satellite."):
+                self.states[entity] = "idle"
+                self.changed[entity] = self.tick()
+        assert self._runner is not None
+        self._site = web.TCPSite(self._runner, *self._address)
+        await self._site.start()
+
     async def drop_connections(self) -> None:
         for socket, _ in self._sockets:
             await socket.close()
@@ -185,9 +303,11 @@ async def fake_home_assistant() -> AsyncIterator[FakeHomeAssistant]:
     app.router.add_get("/api/websocket", fake.handle)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    fake._runner = runner
+    fake._site = web.TCPSite(runner, "127.0.0.1", 0)
+    await fake._site.start()
     host, port = runner.addresses[0][:2]
+    fake._address = (host, port)
     fake.url = f"ws://{host}:{port}/api/websocket"
     try:
         yield fake
