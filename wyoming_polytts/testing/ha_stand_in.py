@@ -266,6 +266,22 @@ class FakeHomeAssistant:
     def _event(self, kind: str, data: dict[str, Any] | None) -> dict[str, Any]:
         return {"type": kind, "data": data, "timestamp": self.tick()}
 
+    async def open(self) -> None:
+        """Listen on a free loopback port (`url`)."""
+        app = web.Application()
+        app.router.add_get("/api/websocket", self.handle)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await self._site.start()
+        host, port = self._runner.addresses[0][:2]
+        self._address = (host, port)
+        self.url = f"ws://{host}:{port}/api/websocket"
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
     async def stop(self) -> None:
         """Home Assistant stops: its websockets close, its port refuses connections."""
         await self.drop_connections()
@@ -299,18 +315,9 @@ async def _refuse(socket: web.WebSocketResponse, ident: int, code: str, message:
 @asynccontextmanager
 async def fake_home_assistant() -> AsyncIterator[FakeHomeAssistant]:
     fake = FakeHomeAssistant()
-    app = web.Application()
-    app.router.add_get("/api/websocket", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    fake._runner = runner
-    fake._site = web.TCPSite(runner, "127.0.0.1", 0)
-    await fake._site.start()
-    host, port = runner.addresses[0][:2]
-    fake._address = (host, port)
-    fake.url = f"ws://{host}:{port}/api/websocket"
+    await fake.open()
     try:
         yield fake
     finally:
         await fake.drop_connections()
-        await runner.cleanup()
+        await fake.close()
