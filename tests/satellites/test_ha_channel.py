@@ -293,3 +293,17 @@ async def test_a_side_channel_that_never_worked_warns(caplog) -> None:
         async with running(channel):
             await wait_for(lambda: "Reconnecting to Home Assistant" in caplog.text)
     assert any(r.levelno == logging.WARNING for r in caplog.records)
+
+
+async def test_a_run_gone_between_listing_and_reading_is_skipped_not_fatal(home) -> None:
+    """Home Assistant answers not_found for a run it evicted meanwhile: that lookup finds no
+    question, and the next exchange's lookup still runs."""
+    async with following(home) as channel:
+        home.evicted.add("run-1")
+        await home.voice_command(KITCHEN, "Lost question")
+        await wait_for(lambda: channel.lookups == 1)
+        assert channel.current().user_text is None  # type: ignore[union-attr]
+        await home.played(KITCHEN)
+        await home.voice_command(KITCHEN, "Found question")
+        await wait_for(lambda: channel.lookups == 2)
+        assert channel.current().user_text == "Found question"  # type: ignore[union-attr]

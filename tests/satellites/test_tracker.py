@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from wyoming_polytts.satellites.tracker import RunFacts, SatelliteTracker, run_facts
 
 KITCHEN = "assist_satellite.kitchen"
@@ -66,3 +68,15 @@ def test_run_facts_of_another_satellite_or_a_text_run() -> None:
     assert run_facts(run(device_id="dev-2"), "dev-1", KITCHEN) is None
     assert run_facts(run(), None, KITCHEN) is None
     assert run_facts([{"type": "broken"}, "nonsense"], "dev-1", KITCHEN) is None  # type: ignore[list-item]
+
+
+def test_an_exchange_starts_at_home_assistants_time_or_is_unknown() -> None:
+    satellites = tracker()
+    satellites.update(KITCHEN, "processing", "2026-02-20T10:00:00+00:00")
+    assert satellites.woke(KITCHEN) is None  # first seen busy: began before we looked
+    satellites.update(KITCHEN, "idle", "2026-02-20T10:00:04+00:00")
+    satellites.update(KITCHEN, "listening", "2026-02-20T10:00:05.250+00:00")
+    assert satellites.woke(KITCHEN) == datetime(2026, 2, 20, 10, 0, 5, 250000, tzinfo=UTC)
+    satellites.update(KITCHEN, "idle")
+    satellites.update(KITCHEN, "listening")  # no time given: never this machine's clock
+    assert satellites.woke(KITCHEN) is None

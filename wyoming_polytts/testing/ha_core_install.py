@@ -100,11 +100,11 @@ def install(wanted: str | None = None) -> Path:
     core = target / ".homeassistant"
     if not (core.exists() and core.read_text().strip() == wanted):
         shutil.rmtree(target, ignore_errors=True)
-        print(f"Installing Home Assistant {wanted} into {target}", flush=True)
+        print(f"Installing Home Assistant {wanted} into {target}", file=sys.stderr)
         subprocess.run([find_python313(), "-m", "venv", str(target)], check=True)
         subprocess.run([*pip, "--ignore-requires-python", f"homeassistant=={wanted}"], check=True)
         core.write_text(wanted)
-    print(f"Installing the requirements of Home Assistant {wanted}'s integrations", flush=True)
+    print(f"Installing the requirements of Home Assistant {wanted}'s integrations", file=sys.stderr)
     needs = run_python(_REQUIREMENTS, *INTEGRATIONS, wanted=wanted).split()
     constraints = run_python(
         "import homeassistant, pathlib; "

@@ -46,6 +46,8 @@ class FakeHomeAssistant:
     runs: list[tuple[str, str, list[dict[str, Any]]]] = field(default_factory=list)
     """(timestamp, run id, events) of pipeline "p1"."""
     admin: bool = True
+    evicted: set[str] = field(default_factory=set)
+    """Run ids listed but gone when asked for (Home Assistant keeps 10 runs per pipeline)."""
     connections: int = 0
     commands: list[str] = field(default_factory=list)
     url: str = ""
@@ -62,13 +64,13 @@ class FakeHomeAssistant:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         self.connections += 1
-        await socket.send_json({"type": "auth_required", "ha_version": "2026.11.0"})
+        await socket.send_json({"type": "auth_required", "ha_version": "2026.2.3"})
         auth = await socket.receive_json()
         if auth.get("type") != "auth" or auth.get("access_token") != TOKEN:
             await socket.send_json({"type": "auth_invalid", "message": "Invalid access token"})
             await socket.close()
             return socket
-        await socket.send_json({"type": "auth_ok", "ha_version": "2026.11.0"})
+        await socket.send_json({"type": "auth_ok", "ha_version": "2026.2.3"})
         async for message in socket:
             if message.type is WSMsgType.TEXT:
                 await self._command(socket, message.json())
@@ -108,8 +110,12 @@ class FakeHomeAssistant:
                 ]
             }
         elif kind == "assist_pipeline/pipeline_debug/get":
-            (events,) = [e for _, run_id, e in self.runs if run_id == command["pipeline_run_id"]]
-            result = {"events": events}
+            found = [e for _, run_id, e in self.runs if run_id == command["pipeline_run_id"]]
+            if not found or command["pipeline_run_id"] in self.evicted:
+                run_id = command["pipeline_run_id"]
+                await _refuse(socket, ident, "not_found", f"pipeline_run_id {run_id} not found")
+                return
+            result = {"events": found[0]}
         else:
             await _refuse(socket, ident, "unknown_command", "Unknown command.")
             return
