@@ -136,7 +136,9 @@ async def test_two_satellites_turning_active_in_the_grace_period_are_never_guess
 
 
 def kitchen_turns(server: RunningServer) -> list[tuple[str | None, str]]:
-    return [(t.user_text, t.assistant_text) for t in server.service.satellites.history.turns("kitchen")]
+    return [
+        (t.user_text, t.assistant_text) for t in server.service.satellites.history.turns("kitchen")
+    ]
 
 
 async def test_a_voice_commands_question_in_home_assistants_own_order(serve) -> None:

@@ -208,45 +208,7 @@ class FakeHomeAssistant:
         back to idle. Returns the run's events (as pipeline_debug/get shows them)."""
         events: list[dict[str, Any]] = []
         self.runs.append((self.tick(), f"run-{len(self.runs) + 1}", events))
-        transitions = {"stt-start": "listening", "intent-start": "processing"}
-        transitions["tts-start"] = "responding"
-        steps: list[tuple[str, dict[str, Any] | None]] = [
-            (
-                "run-start",
-                {
-                    "pipeline": "p1",
-                    "language": "en",
-                    "conversation_id": conversation,
-                    "satellite_id": entity_id,
-                },
-            ),
-            ("stt-start", {"engine": "stt.faster_whisper", "metadata": {"language": "en"}}),
-            ("stt-end", {"stt_output": {"text": question}}),
-            (
-                "intent-start",
-                {
-                    "engine": "conversation.home_assistant",
-                    "language": "en",
-                    "intent_input": question,
-                    "conversation_id": conversation,
-                    "device_id": self.devices.get(entity_id),
-                    "satellite_id": entity_id,
-                    "prefer_local_intents": False,
-                },
-            ),
-            (
-                "intent-end",
-                {
-                    "processed_locally": True,
-                    "intent_output": {"conversation_id": conversation, "response": {"speech": {}}},
-                },
-            ),
-            (
-                "tts-start",
-                {"engine": "tts.polytts", "language": "en", "voice": None, "tts_input": "A reply."},
-            ),
-            ("tts-end", {"tts_output": {"media_id": "media-source://tts/-stream-/x"}}),
-        ]
+        steps = _run_events(entity_id, question, conversation, self.devices.get(entity_id))
         for kind, data in steps:
             if fails_at is not None and kind.startswith(fails_at) and kind.endswith("-end"):
                 events.append(
@@ -254,8 +216,8 @@ class FakeHomeAssistant:
                 )
                 break
             events.append(self._event(kind, data))
-            if kind in transitions:
-                await self.set_state(entity_id, transitions[kind])
+            if kind in SATELLITE_STATES:
+                await self.set_state(entity_id, SATELLITE_STATES[kind])
         events.append(self._event("run-end", None))
         if fails_at is not None:
             await self.set_state(entity_id, "idle")  # run-end of a run without TTS
@@ -310,6 +272,57 @@ class FakeHomeAssistant:
         for socket, _ in self._sockets:
             await socket.close()
         self._sockets.clear()
+
+
+SATELLITE_STATES = {
+    "stt-start": "listening",
+    "intent-start": "processing",
+    "tts-start": "responding",
+}
+"""The state each event sets (`assist_satellite/entity.py`, `_internal_on_pipeline_event`)."""
+
+
+def _run_events(
+    entity_id: str, question: str, conversation: str, device_id: str | None
+) -> list[tuple[str, dict[str, Any] | None]]:
+    """A voice command's events until its reply's audio is asked for, with their data."""
+    return [
+        (
+            "run-start",
+            {
+                "pipeline": "p1",
+                "language": "en",
+                "conversation_id": conversation,
+                "satellite_id": entity_id,
+            },
+        ),
+        ("stt-start", {"engine": "stt.faster_whisper", "metadata": {"language": "en"}}),
+        ("stt-end", {"stt_output": {"text": question}}),
+        (
+            "intent-start",
+            {
+                "engine": "conversation.home_assistant",
+                "language": "en",
+                "intent_input": question,
+                "conversation_id": conversation,
+                "device_id": device_id,
+                "satellite_id": entity_id,
+                "prefer_local_intents": False,
+            },
+        ),
+        (
+            "intent-end",
+            {
+                "processed_locally": True,
+                "intent_output": {"conversation_id": conversation, "response": {"speech": {}}},
+            },
+        ),
+        (
+            "tts-start",
+            {"engine": "tts.polytts", "language": "en", "voice": None, "tts_input": "A reply."},
+        ),
+        ("tts-end", {"tts_output": {"media_id": "media-source://tts/-stream-/x"}}),
+    ]
 
 
 async def _refuse(socket: web.WebSocketResponse, ident: int, code: str, message: str) -> None:
