@@ -146,8 +146,8 @@ async def test_a_satellites_pipeline_reply_gets_its_question_across_a_restart(
         serving(asr, free_port()) as asr_uri,
         serving(satellite, free_port()) as satellite_uri,
     ):
-        await core.start()
         try:
+            await core.start()
             await core.onboard()
             await core.add_wyoming("127.0.0.1", port_of(asr_uri))
             await core.add_wyoming("127.0.0.1", port_of(satellite_uri))
