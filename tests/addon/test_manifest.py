@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.addon.dockerfile import exec_form
 from tests.addon.supervisor_options import validate
 from tests.privileges import needs_namespaces
 from wyoming_polytts import __version__
@@ -55,10 +56,17 @@ def test_manifest_sets_no_key_to_its_default(manifest: str) -> None:
 def test_manifest_follows_the_add_on_linter_rules() -> None:
     config = load(ADDON / "config.yaml")
     assert not DEPRECATED_ARCHES & set(config["arch"])
-    assert "HEALTHCHECK" in (ADDON / "Dockerfile").read_text()
-    assert config["watchdog"] == "tcp://[HOST]:[PORT:10200]"
     assert config["discovery"] == ["wyoming"]
     assert config["ports"] == {"10200/tcp": None}
+
+
+def test_the_image_health_check_watches_the_add_on_not_a_watchdog() -> None:
+    """The linter rejects `watchdog` beside a HEALTHCHECK (the Supervisor follows the image's
+    own health check); without one the add-on would have nothing watching it."""
+    healthcheck = exec_form(ADDON / "Dockerfile", "HEALTHCHECK")
+    assert healthcheck[:3] == ["python3", "-m", "wyoming_polytts.server.healthcheck"]
+    assert "tcp://127.0.0.1:10200" in healthcheck
+    assert "watchdog" not in load(ADDON / "config.yaml")
 
 
 def test_the_page_is_a_sidebar_panel_through_ingress_without_a_host_port() -> None:
