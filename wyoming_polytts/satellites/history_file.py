@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import threading
 import time
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 
 from ..storage import durable_replace
-from .history import HistoryStore, SatelliteHistory, Turn
+from .history import HistoryStore, SatelliteHistory
+from .history_format import decode, encode
 
 _LOGGER = logging.getLogger(__name__)
 
-_FORMAT = 1
-_INDEX = "index.json"
+
+DAMAGED = (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError, ValueError)
+"""What reading a damaged file raises: truncated, not a zip, a bad deflate stream, an unknown
+compression, not .npy members or not the format (MalformedHistory is a ValueError)."""
 
 
 class HistoryFile:
@@ -47,17 +49,10 @@ class HistoryFile:
         try:
             with np.load(self.path, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in npz.files}
-            index = json.loads(arrays.pop(_INDEX).tobytes())
-            histories = {}
-            for key, entry in index["keys"].items():
-                history = self._store.new_history()
-                history.turns.extend(_turn_from_index(turn, arrays) for turn in entry["turns"])
-                history.conversation_id = entry["conversation_id"]
-                history.last_active = float(entry["last_active"])
-                histories[key] = history
+            histories = decode(arrays, self._store.new_history)
         except FileNotFoundError:
             return
-        except (OSError, EOFError, zipfile.BadZipFile, ValueError, KeyError, TypeError) as err:
+        except DAMAGED as err:
             self._move_aside(err)
             return
         self._store.restore(histories)
@@ -107,19 +102,7 @@ class HistoryFile:
             _LOGGER.warning("Cannot save the conversation history: %s", err)
 
     def _write(self, histories: Mapping[str, SatelliteHistory]) -> None:
-        arrays: dict[str, NDArray[np.generic]] = {}
-        index: dict[str, object] = {
-            "format": _FORMAT,
-            "keys": {
-                key: {
-                    "conversation_id": history.conversation_id,
-                    "last_active": history.last_active,
-                    "turns": [_turn_index(turn, arrays) for turn in history.turns],
-                }
-                for key, history in histories.items()
-            },
-        }
-        arrays[_INDEX] = np.frombuffer(json.dumps(index).encode(), dtype=np.uint8)
+        arrays = encode(histories)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(self.path.name + ".partial")
         with self._lock:
@@ -131,34 +114,3 @@ class HistoryFile:
                 with contextlib.suppress(OSError):
                     partial.unlink()
                 raise
-
-
-def _turn_index(turn: Turn, arrays: dict[str, NDArray[np.generic]]) -> dict[str, object]:
-    data: dict[str, list[dict[str, str]]] = {}
-    for engine, blobs in turn.engine_data.items():
-        for blob in blobs:
-            names = {}
-            for name, array in blob.items():
-                names[name] = stored = f"a{len(arrays)}"
-                arrays[stored] = array
-            data.setdefault(engine, []).append(names)
-    return {
-        "user_text": turn.user_text,
-        "assistant_text": turn.assistant_text,
-        "at": turn.at,
-        "engine_data": data,
-    }
-
-
-def _turn_from_index(entry: dict[str, object], arrays: Mapping[str, NDArray[np.generic]]) -> Turn:
-    data = entry["engine_data"]
-    assert isinstance(data, dict)
-    return Turn(
-        user_text=entry["user_text"],  # type: ignore[arg-type]
-        assistant_text=str(entry["assistant_text"]),
-        engine_data={
-            engine: tuple({name: arrays[stored] for name, stored in blob.items()} for blob in blobs)
-            for engine, blobs in data.items()
-        },
-        at=float(entry["at"]),  # type: ignore[arg-type]
-    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from wyoming_polytts.engines.csm.prompt import Utterance, fit_context
+from wyoming_polytts.engines.csm.prompt import Utterance, fit_context, fitting_utterances
 
 
 def turn(text_tokens: int, frames: int) -> Utterance:
@@ -45,3 +46,22 @@ def test_fit_puts_a_reference_first_while_it_fits() -> None:
     assert fit_context((reference,), (old, new), 35) == [reference, new]
     assert fit_context((reference,), (old, new), 19) == [new]
     assert fit_context((reference,), (), 0) == []
+
+
+@pytest.mark.parametrize(
+    ("blob", "heard"),
+    [
+        ({"text_ids": np.arange(3), "codes": np.zeros((2, 4), np.int32)}, True),
+        ({"text_ids": np.arange(3), "codes": np.zeros((2, 5), np.int32)}, False),  # other model
+        ({"text_ids": np.arange(3), "codes": np.zeros(8, np.int32)}, False),
+        ({"text_ids": np.arange(6).reshape(2, 3), "codes": np.zeros((2, 4), np.int32)}, False),
+        ({"text_ids": np.array(3), "codes": np.zeros((2, 4), np.int32)}, False),  # 0-d
+        ({"text_ids": np.arange(3.0), "codes": np.zeros((2, 4), np.int32)}, False),
+        ({"text_ids": np.arange(3), "codes": np.zeros((2, 4), np.float32)}, False),
+        ({"codes": np.zeros((2, 4), np.int32)}, False),
+        ({"text_ids": np.arange(3), "codes": np.zeros((2, 4), np.int32), "x": np.zeros(1)}, False),
+    ],
+)
+def test_only_blobs_this_model_can_hear_are_used(blob: dict, heard: bool) -> None:
+    """The history file loads any numeric arrays; what CSM reads back it checks itself."""
+    assert len(fitting_utterances([blob], num_codebooks=4)) == int(heard)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..base import SAMPLE_RATE, Audio, Credit, Engine, EngineVoice, SynthesisRequest
 from ..errors import EngineUnavailable, SynthesisCancelled
-from .prompt import Utterance, fit_context
+from .prompt import Utterance, fit_context, fitting_utterances
 from .settings import CsmSettings, CsmVoiceSettings
 
 if TYPE_CHECKING:
@@ -206,12 +206,7 @@ class CsmEngine(Engine):
         """The utterances before this segment: the reply's own earlier segments included."""
         if request.conversation is None:
             return ()
-        earlier = [
-            utterance
-            for utterance in map(Utterance.from_blob, request.conversation.history(self.name))
-            # a history saved with another model would not fit this one
-            if utterance.codes.ndim == 2 and utterance.codes.shape[1] == num_codebooks
-        ]
+        earlier = fitting_utterances(request.conversation.history(self.name), num_codebooks)
         return earlier[max(0, len(earlier) - self._settings.max_context_turns) :]
 
     def _stream(

@@ -36,6 +36,25 @@ class Utterance:
         return cls(tuple(int(token) for token in blob["text_ids"]), np.asarray(blob["codes"]))
 
 
+def fitting_utterances(
+    blobs: Sequence[Mapping[str, NDArray[np.generic]]], num_codebooks: int
+) -> list[Utterance]:
+    """The utterances of a conversation's blobs that this model can hear: text ids in one
+    row of integers, codes of integers with its number of codebooks. Others (a history saved
+    with another model, a file edited by hand: the history file checks only that they are
+    numbers) are skipped."""
+    return [
+        Utterance.from_blob(blob)
+        for blob in blobs
+        if set(blob) == {"text_ids", "codes"}
+        and blob["text_ids"].ndim == 1
+        and blob["text_ids"].dtype.kind in "iu"
+        and blob["codes"].ndim == 2
+        and blob["codes"].shape[1] == num_codebooks
+        and blob["codes"].dtype.kind in "iu"
+    ]
+
+
 def fit_context(
     fixed: Sequence[Utterance], history: Sequence[Utterance], budget: int
 ) -> list[Utterance]:
