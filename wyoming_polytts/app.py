@@ -18,6 +18,7 @@ from .engines.registry import EngineSections, build_engines, dormant_voices
 from .reply.backend import Backend, Backends
 from .reply.cache import PhraseCache
 from .reply.circuit import HealthBoard
+from .reply.mute import NoEngineCanSpeak, until_stopped
 from .reply.scheduler import Scheduler
 from .reply.service import ReplySections, TtsService
 from .reply.voices import VoiceCatalogue
@@ -108,22 +109,24 @@ async def serve(config: Config, labels: KeyLabels = CONFIG_KEYS) -> bool:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    parts.start()
     recorded = None
     try:
-        await listener.start()
+        await listener.start()  # before the engines load: a port in use stops nothing half-started
+        parts.start()
         # The web side's address may fail to bind: before the server is announced as serving
         async with serve_web(service, config.web, config.server):
             if config.server.zeroconf:
                 await advertise(config.server.uri, config.server.zeroconf)
             _LOGGER.info("Serving Wyoming TTS on %s", config.server.uri)
             recorded = record_served_uri(config.server.uri)  # for the images' health check
-            await stopping.wait()
+            mute = await until_stopped(stopping, parts.backends.values())
             _LOGGER.info(
                 "Stopping: replies in progress have %.0f s to finish",
                 config.server.shutdown_grace,
             )
             await shut_down(parts, listener, config.server.shutdown_grace)
+            if mute is not None:
+                raise NoEngineCanSpeak(mute)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
@@ -151,7 +154,7 @@ def run_server(config: Config, labels: KeyLabels = CONFIG_KEYS) -> None:
     )
     try:
         stopped = asyncio.run(serve(config, labels))
-    except ConfigError as err:  # found while starting, e.g. no address to advertise
+    except (ConfigError, NoEngineCanSpeak) as err:  # found while starting, e.g. a port in use
         sys.exit(f"wyoming-polytts: {err}")
     if not stopped:
         # An engine is still inside native code (a segment, a model load): tearing the

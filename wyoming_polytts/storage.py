@@ -58,3 +58,42 @@ def durable_replace(written: Path, target: Path) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def unwritable_reason(directory: Path) -> str | None:
+    """Why files cannot be written into `directory` (made with its parents if missing), said by
+    the real cause and what fixes it; None when they can. Root passes every permission check,
+    so an owner's problem shows only for other users."""
+    existing = directory
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    cause = _blocked(existing)
+    if cause is not None:
+        making = "" if existing == directory else f"cannot make {directory}: "
+        return f"{making}{cause}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return f"cannot make {directory}: {err.strerror or err}"
+    return None
+
+
+def _blocked(existing: Path) -> str | None:
+    """What keeps this process from writing into `existing`, and the fix."""
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder: move it away"
+    try:
+        read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        return f"{existing} is on a read-only file system: mount it writable"
+    if os.access(existing, os.W_OK | os.X_OK):
+        return None
+    owner, uid = existing.stat().st_uid, os.getuid()
+    if owner != uid:
+        return (
+            f"{existing} belongs to user {owner}, this server runs as user {uid}: "
+            f"chown {uid} {existing}"
+        )
+    return f"{existing} is not writable by its owner, user {uid}: chmod u+wx {existing}"

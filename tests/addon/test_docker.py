@@ -18,7 +18,7 @@ from tests.addon.dockerfile import exec_form, instructions, variables
 from wyoming_polytts.__main__ import configure, parse_args
 from wyoming_polytts.server.served_uri import URI_FILE_VARIABLE
 from wyoming_polytts.testing.fake_engine import loaded_fake
-from wyoming_polytts.testing.launcher import free_port
+from wyoming_polytts.testing.launcher import MODEL_FREE_CONFIG, free_port
 from wyoming_polytts.testing.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,7 +91,7 @@ def test_healthcheck_follows_the_port_the_server_was_started_with(
     _, *check = exec_form(dockerfile, "HEALTHCHECK")
     _, *entry = exec_form(dockerfile, "ENTRYPOINT")
     config = tmp_path / "config.yaml"
-    config.write_text("kokoro:\n  enabled: false\n")  # no model needed
+    config.write_text(MODEL_FREE_CONFIG)
     env = {**image_env(dockerfile), "PATH": "/usr/bin:/bin"}
     env[URI_FILE_VARIABLE] = str(tmp_path / "polytts.uri")
     port = free_port()

@@ -95,6 +95,14 @@ async def test_a_wrong_field_type_is_a_bad_request_and_the_connection_goes_on(
             assert error is not None and error.type == "error"
             assert error.data["code"] == "bad-request" and field in error.data["text"]
             # The frame was well formed: the same connection still gets a reply
+            if kind == "synthesize-start":  # after the rest of the refused stream
+                await send(connection, "synthesize-chunk", {"text": "Dropped."})
+                await send(connection, "synthesize", {"text": "Dropped."})
+                await send(connection, "describe")
+                assert (await answer(connection)).type == "info"  # type: ignore[union-attr]
+                await send(connection, "synthesize-stop")
+                assert await answer(connection) is None  # closed: Home Assistant waits for it
+                return
             await send(connection, "synthesize", {"text": "Still here."})
             assert await audio_seconds(connection) > 0
         await wait_for(lambda: slots_held(server) == 0)

@@ -14,7 +14,7 @@ import pytest
 
 from tests.privileges import needs_namespaces
 from wyoming_polytts.server.zeroconf import advertised_host
-from wyoming_polytts.testing.launcher import free_port
+from wyoming_polytts.testing.launcher import MODEL_FREE_CONFIG, free_port
 
 BROWSER = """
 import asyncio, json
@@ -69,7 +69,7 @@ def in_namespace(namespace: str) -> list[str]:
 
 def start_server(namespace: str, uri: str, tmp_path: Path) -> subprocess.Popen[str]:
     config = tmp_path / "config.yaml"
-    config.write_text("kokoro:\n  enabled: false\n")  # discovery needs no model
+    config.write_text(MODEL_FREE_CONFIG)  # discovery needs no model
     return subprocess.Popen(
         [
             *in_namespace(namespace),

@@ -41,7 +41,14 @@ class Backend:
 
     @property
     def failed(self) -> bool:
-        return self._loaded is not None and self._loaded.done() and bool(self._loaded.exception())
+        return self.error is not None
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why the engine failed to load (once it has)."""
+        if self._loaded is None or not self._loaded.done() or self._loaded.cancelled():
+            return None
+        return self._loaded.exception()
 
     def start_loading(self) -> None:
         """Begin loading in a thread; Describe is answered meanwhile."""
@@ -72,8 +79,8 @@ class Backend:
         started = time.monotonic()
         try:
             self.engine.load()
-        except EngineUnavailable as err:
-            _LOGGER.exception("Engine %s is unavailable", self.engine.name)
+        except EngineUnavailable as err:  # says what to fix: no traceback
+            _LOGGER.error("Engine %s is unavailable: %s", self.engine.name, err)
             return err
         except Exception as err:
             _LOGGER.exception("Engine %s failed to load", self.engine.name)

@@ -22,6 +22,7 @@ from .audio import AudioSink
 from .backend import Backends
 from .errors import ReplyFailed
 from .lane import Lane, ReplyLimits, ReplySetup
+from .mute import mute_problem
 from .planner import UnknownVoice, VoiceRequest, plan_voices
 from .session import ReplySession
 from .settings import ReplySettings, RoutingSettings, VoiceDefaults
@@ -88,7 +89,10 @@ class TtsService:
 
     def problems(self) -> list[str]:
         """Why the server cannot serve, if it cannot (for the health check); [] when healthy."""
-        return self.backends.problems(self._sections.replies.unhealthy_after)
+        found = self.backends.problems(self._sections.replies.unhealthy_after)
+        if mute := mute_problem(self.backends.values()):
+            found.append(mute)
+        return found
 
     def status(self) -> ServerStatus:
         """What the engines, replies, cache and satellites are doing; numbers, never text."""

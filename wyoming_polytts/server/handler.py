@@ -32,6 +32,7 @@ from ..reply.errors import ReplyFailed
 from ..reply.service import TtsService
 from ..reply.session import ReplySession
 from .audio_stream import AudioStream
+from .closing import LINGER_SECONDS, close_after_reading
 from .health import HEALTH_EVENT, health_event
 from .info import build_info
 from .requests import BadRequest, SpeakRequest, chunk_text, speak_request
@@ -77,6 +78,10 @@ class TtsEventHandler(AsyncEventHandler):
         self._reply: ReplySession | None = None
         self._reply_task: asyncio.Task[None] | None = None
         self._idle: asyncio.Timeout | None = None
+        self._heard_at = asyncio.get_running_loop().time()
+        self._refused_stream = False
+        """The last synthesize-start was refused: the rest of its stream is dropped, and its
+        synthesize-stop closes the connection."""
 
     async def run(self) -> None:
         """Like AsyncEventHandler.run, with frame limits and an idle limit."""
@@ -88,13 +93,15 @@ class TtsEventHandler(AsyncEventHandler):
         finally:
             self._service.recorder.connection_closed()
             await self.disconnect()
-            self.writer.close()
+            await close_after_reading(self.reader, self.writer)
 
     async def _next_event(self) -> Event | None:
         """The next event; None when the connection is to end."""
         try:
             async with asyncio.timeout_at(self._idle_deadline()) as self._idle:
-                return await read_event(self.reader, self._frames, self._idle)
+                event = await read_event(self.reader, self._frames, self._idle)
+            self._heard_at = asyncio.get_running_loop().time()
+            return event
         except TimeoutError:
             idle = self._limits.idle_timeout
             await self._refuse(ProtocolError("timeout", f"no event for {idle} s; closing"))
@@ -119,6 +126,7 @@ class TtsEventHandler(AsyncEventHandler):
             await self._refuse(err)
             # Home Assistant 2025.7 ignores errors mid-stream: only a close ends its wait
             in_stream = self._stream is not None
+            self._refused_stream = not in_stream and SynthesizeStart.is_type(event.type)
             await self._drop_stream()
             return not in_stream
         except ConnectionError:
@@ -145,6 +153,12 @@ class TtsEventHandler(AsyncEventHandler):
             await self.write_event(Error(text=str(err), code=err.code).event())
 
     async def _dispatch(self, event: Event) -> bool:
+        if self._refused_stream and (
+            SynthesizeChunk.is_type(event.type) or Synthesize.is_type(event.type)
+        ):
+            return True  # its chunks and full-text copy: refused once, not once per event
+        if self._refused_stream and SynthesizeStop.is_type(event.type):
+            return False  # a streaming client (Home Assistant) waits for a close
         if Describe.is_type(event.type):
             await self.write_event(build_info(self._service.voices.listed_voices()).event())
         elif event.type == HEALTH_EVENT:
@@ -183,6 +197,7 @@ class TtsEventHandler(AsyncEventHandler):
             raise ProtocolError("bad-request", str(err)) from err
 
     async def _start_stream(self, request: SpeakRequest) -> None:
+        self._refused_stream = False
         if self._stream is not None:
             raise ProtocolError("protocol", "synthesize-start inside a stream that is not stopped")
         await self._wait_previous_reply()
@@ -259,6 +274,18 @@ class TtsEventHandler(AsyncEventHandler):
         if self._stream is not None:
             stream, self._stream = self._stream, None
             await stream.cancel()
+
+    @property
+    def quiet_for(self) -> float:
+        """Seconds since the client last sent an event (or connected)."""
+        return asyncio.get_running_loop().time() - self._heard_at
+
+    async def give_way(self, message: str) -> None:
+        """Tell a quiet client it is closed to make room (`busy`), without waiting long for
+        it to read; the caller then ends this handler's task."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(LINGER_SECONDS):
+                await self._refuse(ProtocolError("busy", message))
 
     @property
     def busy(self) -> bool:

@@ -1,20 +1,34 @@
-"""Accepts connections up to a cap, and ends them gracefully when the server stops."""
+"""Accepts connections up to a cap (a quiet one gives its place to a new one), and ends them
+gracefully when the server stops."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 
 from wyoming.error import Error
 from wyoming.event import async_write_event
 
 from ..reply.service import SHUTDOWN_MESSAGE, TtsService
+from ..schema import ConfigError
 from ..uri import tcp_address, unix_path
+from .closing import close_after_reading
 from .handler import TtsEventHandler
 from .settings import ServerSettings
 
 _LOGGER = logging.getLogger(__name__)
+
+
+def listen_error(err: OSError) -> str:
+    """An OSError of binding, said for a person (errno 98 is not a message)."""
+    if err.errno == errno.EADDRINUSE:
+        return "the port is in use (another server, or this one running twice)"
+    if isinstance(err, socket.gaierror):
+        return f"unknown host ({err.strerror})"
+    return err.strerror or str(err)
 
 
 class Listener:
@@ -29,15 +43,20 @@ class Listener:
         self._handlers: dict[asyncio.Task[None], TtsEventHandler] = {}
 
     async def start(self) -> None:
+        """Listen on `server.uri`; ConfigError (one line) when its address cannot be had."""
         uri = self._settings.uri
         address, path = tcp_address(uri), unix_path(uri)
-        if address is not None:
-            self._server = await asyncio.start_server(self._accept, *address)
-        elif path is not None:
-            await asyncio.to_thread(path.unlink, missing_ok=True)  # a stale socket file
-            self._server = await asyncio.start_unix_server(self._accept, path)
-        else:
-            raise ValueError(f"server.uri must be tcp://HOST:PORT or unix://PATH, got {uri!r}")
+        try:
+            if address is not None:
+                self._server = await asyncio.start_server(self._accept, *address)
+            else:
+                assert path is not None  # ServerSettings checked the uri
+                await asyncio.to_thread(path.unlink, missing_ok=True)  # a stale socket file
+                self._server = await asyncio.start_unix_server(self._accept, path)
+        except OSError as err:  # in use, an unknown host, no such folder
+            raise ConfigError(
+                f"server.uri {uri}: cannot listen there: {listen_error(err)}"
+            ) from err
 
     @property
     def connections(self) -> int:
@@ -51,13 +70,13 @@ class Listener:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         limit = self._settings.max_connections
-        if len(self._handlers) >= limit:
+        if len(self._handlers) >= limit and not await self._make_room():
             _LOGGER.warning("Refused a connection: %s are open (the limit)", limit)
             error = Error(text=f"too many connections (limit {limit})", code="busy")
             with contextlib.suppress(ConnectionError, TimeoutError):
                 async with asyncio.timeout(self._settings.write_timeout):
                     await async_write_event(error.event(), writer)
-            writer.close()
+            await close_after_reading(reader, writer)
             return
         handler = TtsEventHandler(self._service, reader, writer, self._settings, self._max_id_chars)
         task = asyncio.current_task()
@@ -66,7 +85,26 @@ class Listener:
         try:
             await handler.run()
         finally:
-            del self._handlers[task]
+            self._handlers.pop(task, None)
+
+    async def _make_room(self) -> bool:
+        """Close the connection that has been quiet longest, if longer than `quiet_after` and
+        with no reply in progress: a client that speaks needs its place more."""
+        quiet = [
+            (handler.quiet_for, task, handler)
+            for task, handler in self._handlers.items()
+            if not handler.busy and handler.quiet_for >= self._settings.quiet_after
+        ]
+        if not quiet:
+            return False
+        quiet_for, task, handler = max(quiet, key=lambda entry: entry[0])
+        del self._handlers[task]
+        limit = self._settings.max_connections
+        await handler.give_way(
+            f"closed after {quiet_for:.0f} s without a request to make room (limit {limit})"
+        )
+        task.cancel()
+        return True
 
     async def shut_down(self, grace: float) -> None:
         """Stop accepting; let replies in progress finish for `grace` s; end the rest."""

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..schema import bounded
+from ..schema import ConfigError, bounded
+from ..uri import tcp_address, unix_path
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class ServerSettings:
     """Duration of each audio-chunk sent to Home Assistant."""
     max_connections: int = bounded(64, 1, 10_000)
     """Open connections; one more gets a "busy" error and is closed."""
+    quiet_after: float = bounded(5.0, 0.1, 3600.0)
+    """Seconds a connection may send nothing and keep its place while the connections are at
+    the limit: after that, a new connection takes the place of the longest quiet one that has
+    no reply in progress (which gets "busy" and is closed). Home Assistant speaks at once."""
     idle_timeout: float = bounded(60.0, 1.0, 86_400.0)
     """Seconds a client may send nothing while the server waits for it (an open stream, or
     an idle connection); then it gets a "timeout" error and is closed."""
@@ -46,3 +51,11 @@ class ServerSettings:
         if chars <= self.max_text_chars:
             return None
         return f"text is {chars} characters long; the limit is {self.max_text_chars}"
+
+    def __post_init__(self) -> None:
+        # Checked now, so that a typo stops start-up with one line naming the key
+        if tcp_address(self.uri) is None and unix_path(self.uri) is None:
+            raise ConfigError(
+                "config key 'server.uri' (--uri): expected tcp://HOST:PORT (PORT 1-65535) or "
+                f"unix://PATH, got {self.uri!r}"
+            )

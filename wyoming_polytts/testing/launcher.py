@@ -14,6 +14,10 @@ from pathlib import Path
 
 from .client import describe
 
+MODEL_FREE_CONFIG = "kokoro:\n  enabled: false\nremotes:\n  gpu_box:\n    uri: tcp://127.0.0.1:9\n"
+"""config.yaml of a server that starts without a model: Kokoro off and one remote that is
+down, an engine that may yet speak (with no engine at all the server stops at start)."""
+
 
 @dataclass(frozen=True)
 class ServerProcess:

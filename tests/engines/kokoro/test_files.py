@@ -314,18 +314,15 @@ def test_the_cli_finds_what_an_earlier_fetch_put_in_the_default_dir(
     assert not (tmp_path / "other").exists()
 
 
-def test_a_download_dir_this_user_cannot_write_says_how_to_fix_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """As in a bind mount owned by another user (root passes every permission check, so the
-    check itself is made to answer no here)."""
-    monkeypatch.setattr(os, "access", lambda path, mode: False)
+def test_a_download_dir_that_cannot_be_written_says_what_to_fix(tmp_path: Path) -> None:
+    """A file in the way, before any source is asked (tests/test_storage.py has every cause)."""
+    (tmp_path / "afile").write_text("")
     source = FakeSource("upstream", GOOD)
     with pytest.raises(ModelUnavailable) as caught:
-        fetch_file(GOOD_FILE, tmp_path / "data", [source])
-    uid = os.getuid()
+        fetch_file(GOOD_FILE, tmp_path / "afile" / "data", [source])
     assert str(caught.value) == (
-        f"cannot write to {tmp_path / 'data'} as user {uid}: make it that user's "
-        f"(chown {uid} {tmp_path / 'data'}) or name another download dir"
+        "cannot fetch the Kokoro model into the download dir: cannot make "
+        f"{tmp_path / 'afile' / 'data'}: {tmp_path / 'afile'} is a file, not a folder: move it "
+        "away (or set another: --download-dir, models.download_dir)"
     )
     assert source.calls == 0

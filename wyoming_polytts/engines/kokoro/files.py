@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...storage import durable_replace
+from ...storage import durable_replace, unwritable_reason
 from ..errors import EngineUnavailable
 from . import pins
 from .sources import FetchCancelled, RegistrySource, Source, UpstreamSource, sha256_of
@@ -186,17 +186,12 @@ def fetch_file(
 
 
 def _writable(download_dir: Path) -> None:
-    """Make the download dir, or say how to fix it (e.g. a bind mount the user cannot write)."""
-    try:
-        download_dir.mkdir(parents=True, exist_ok=True)
-        writable = os.access(download_dir, os.W_OK | os.X_OK)
-    except PermissionError:
-        writable = False
-    if not writable:
-        uid = os.getuid()
+    """Make the download dir, or say what to fix (a file in the way, a read-only mount, a bind
+    mount of another user's)."""
+    if reason := unwritable_reason(download_dir):
         raise ModelUnavailable(
-            f"cannot write to {download_dir} as user {uid}: make it that user's "
-            f"(chown {uid} {download_dir}) or name another download dir"
+            f"cannot fetch the Kokoro model into the download dir: {reason} "
+            "(or set another: --download-dir, models.download_dir)"
         )
 
 
