@@ -264,3 +264,19 @@ async def test_broken_frames_close_only_that_connection(serve) -> None:
         writer.close()
         info = await describe(server.host, server.port)
         assert isinstance(info, Info)
+
+
+async def test_a_voice_that_gives_no_audio_is_an_error_naming_it(serve, caplog) -> None:
+    """An engine that ends a segment with words without a sample (an own voice it cannot
+    speak): an error event, not a reply of 0 s; the log names the engine and the voice."""
+    engine = loaded_fake(mute_voice="bf_emma")
+    async with serve([engine]) as server:
+        reply = await synthesize_reply(server.host, server.port, "Hello there.", voice="bf_emma")
+        streamed = await stream_reply(server.host, server.port, "Hello again.", voice="bf_emma")
+        fine = await synthesize_reply(server.host, server.port, "Hello there.", voice="af_heart")
+    for failed in (reply, streamed):
+        assert failed.error is not None and failed.error.code == "synthesis-failed"
+        assert failed.error.text == "voice bf_emma gave no audio for this text; try another voice"
+        assert not failed.audio
+    assert fine.error is None and fine.audio
+    assert "kokoro gave no audio with voice bf_emma" in caplog.text

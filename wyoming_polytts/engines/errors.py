@@ -5,6 +5,11 @@ class SynthesisCancelled(Exception):
     """Raised inside an engine when the request's cancel event is set."""
 
 
+class NoAudio(Exception):
+    """An engine finished a segment with words in it without a single sample (a voice whose
+    style it cannot speak, say); the message names the engine and the voice."""
+
+
 class EngineUnavailable(Exception):
     """The engine cannot serve requests (missing model, missing extra, failed load)."""
 

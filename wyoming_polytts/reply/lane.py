@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from ..engines.base import Audio
-from ..engines.errors import EngineUnavailable
+from ..engines.errors import EngineUnavailable, NoAudio
 from ..satellites.front_door import SpokenConversation
 from ..text import TextPipeline
 from .backend import Backend
@@ -60,11 +60,15 @@ class ReplyLimits:
 class LaneFailed(Exception):
     """A lane cannot go on; the message is for the log (it may name engine errors)."""
 
-    def __init__(self, code: str, message: str, *, fault: bool) -> None:
+    def __init__(
+        self, code: str, message: str, *, fault: bool, client_message: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.fault = fault
         """Whether the engine is to blame (its circuit breaker counts it)."""
+        self.client_message = client_message
+        """What the client is told, where the code's usual words would not say what to fix."""
         self.partial = False
         """Whether some of the segment was heard before it failed (set by the session)."""
 
@@ -102,6 +106,14 @@ async def speak_segment(
                 block = await anext(blocks)
         except StopAsyncIteration:
             return
+        except NoAudio as err:  # the voice is the client's own choice: it may be named
+            voice = job.request.voice
+            raise LaneFailed(
+                "synthesis-failed",
+                str(err),
+                fault=True,
+                client_message=f"voice {voice} gave no audio for this text; try another voice",
+            ) from err
         except TimeoutError as err:
             if not deadline.expired():  # the engine's own (a remote's socket timed out)
                 raise _engine_failed(engine, err) from err

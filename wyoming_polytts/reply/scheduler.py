@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..engines.base import SAMPLE_RATE, Audio, Engine, SynthesisRequest
-from ..engines.errors import SynthesisCancelled
+from ..engines.errors import NoAudio, SynthesisCancelled
 from .cache import PhraseCache
 from .costs import CostModel
 from .job import Job, JobQueue, Urgency
@@ -210,6 +210,13 @@ class Scheduler:
             )
             _LOGGER.debug("%s failed", self.engine.name, exc_info=True)
             job.deliver(err)
+            return
+        if not samples and any(char.isalnum() for char in job.request.text):
+            voice = job.request.voice
+            _LOGGER.error(
+                "%s gave no audio with voice %s for a segment with words", self.engine.name, voice
+            )
+            job.deliver(NoAudio(f"{self.engine.name} gave no audio with voice {voice}"))
             return
         job.synthesis_seconds = time.monotonic() - started
         audio_seconds = samples / SAMPLE_RATE * job.request.speed

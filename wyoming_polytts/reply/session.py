@@ -332,7 +332,7 @@ class ReplySession:
             self._health[failed.choice.engine].record_failure()
         if self._lane + 1 >= len(self._lanes):
             _LOGGER.warning("Reply failed: %s", failure)
-            raise ReplyFailed(failure.code, CLIENT_MESSAGES[failure.code])
+            raise ReplyFailed(failure.code, failure.client_message or CLIENT_MESSAGES[failure.code])
         self._lane += 1
         lane = self._lanes[self._lane]
         _LOGGER.warning(

@@ -26,6 +26,8 @@ class FakeEngine(Engine):
     as for Kokoro."""
     voice_names: tuple[str, ...] = ("af_heart", "bf_emma")
     fail_on: str | None = None
+    mute_voice: str | None = None
+    """A voice it finishes every segment of without a sample."""
     blocks_per_segment: int = 2
     gate: threading.Event = field(default_factory=threading.Event)
     requests: list[SynthesisRequest] = field(default_factory=list)
@@ -53,6 +55,8 @@ class FakeEngine(Engine):
         self.gate.wait(timeout=30)
         if self.fail_on is not None and self.fail_on in request.text:
             raise RuntimeError(f"injected failure on {request.text!r}")
+        if request.voice == self.mute_voice:
+            return
         samples = round(len(request.text) * SECONDS_PER_CHAR * SAMPLE_RATE / request.speed)
         tone = 0.5 * np.sin(np.arange(samples, dtype=np.float32) * 0.05).astype(np.float32)
         for block in np.array_split(tone, self.blocks_per_segment):

@@ -9,9 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wyoming_polytts.engines.kokoro.own_voices import VOICES_DIR, find_own_voices
+from wyoming_polytts.engines.kokoro.own_voices import (
+    STOCK_PEAK,
+    STOCK_RMS,
+    VOICES_DIR,
+    find_own_voices,
+    outside_stock_range,
+)
+from wyoming_polytts.testing.models import link_fetched_kokoro
 
-STYLE = np.linspace(-1, 1, 510 * 256, dtype=np.float32).reshape(510, 256)
+STYLE = np.linspace(-0.4, 0.4, 510 * 256, dtype=np.float32).reshape(510, 256)
+"""In the range of Kokoro's voices (root mean square 0.23)."""
 
 
 def voices_dir(data_dir: Path) -> Path:
@@ -59,6 +67,7 @@ def with_sidecar(text: str, name: str = "bad") -> Callable[[Path], None]:
     return write
 
 
+UNIFORM_3 = np.random.default_rng(0).uniform(-3, 3, (510, 256)).astype(np.float32)
 WITH_NAN = STYLE.copy()
 WITH_NAN[3, 7] = np.nan
 
@@ -77,6 +86,9 @@ WITH_NAN[3, 7] = np.nan
         (write_npy(np.full((510, 256), np.inf, np.float32)), "af_bad.npy", "not finite"),
         (write_npy(np.zeros((510, 256), np.float32)), "af_bad.npy", "all its values are zero"),
         (write_npy(np.ones((510, 256), np.int32)), "af_bad.npy", "floating-point"),
+        (write_npy(STYLE * 1e30), "af_bad.npy", "its values reach 4e+29; Kokoro's voices"),
+        (write_npy(UNIFORM_3), "af_bad.npy", "the root mean square of its values is 1.73"),
+        (write_npy(STYLE / 10), "af_bad.npy", "the root mean square of its values is 0.0231"),
         (write_npy(np.array([{"a": 1}], dtype=object)), "af_bad.npy", "cannot read it"),
         (write_file("af_bad.npy", b"garbage"), "af_bad.npy", "cannot read it"),
         (write_file("af_bad.npy", b"\0" * 2_200_000), "af_bad.npy", "too large"),
@@ -120,3 +132,19 @@ def test_a_name_already_taken_is_skipped(tmp_path: Path, caplog: pytest.LogCaptu
         f"Skipping voice file {second / VOICES_DIR / 'af_heart.npy'}: voice af_heart exists"
         in caplog.text
     )
+
+
+def test_every_stock_voice_and_their_average_pass_the_range_check(tmp_path: Path) -> None:
+    """The rule's figures are the stock voices' own: each of them (and a blend of them all)
+    is in range, and the measured extremes are the ones the module states."""
+    files = link_fetched_kokoro(tmp_path)
+    with np.load(files.voices) as archive:
+        styles = {name: archive[name].reshape(510, 1, 256) for name in archive.files}
+    assert {name: outside_stock_range(style) for name, style in styles.items()} == dict.fromkeys(
+        styles
+    )
+    assert outside_stock_range(np.mean(list(styles.values()), axis=0)) is None
+    stacked = np.stack(list(styles.values())).astype(np.float64)
+    assert round(float(np.abs(stacked).max()), 2) == STOCK_PEAK
+    rms = np.sqrt(np.mean(np.square(stacked), axis=(1, 2, 3)))
+    assert (round(float(rms.min()), 3), round(float(rms.max()), 3)) == STOCK_RMS

@@ -3,8 +3,9 @@
 A voice is 510 style vectors of 256 floats (one per phoneme count), the shape kokoro-js
 and Kokoro-FastAPI use: a raw little-endian float32 `.bin` or a `.npy`. Its name is the
 file's name; its language comes from the name's prefix (`af_`, `bf_`, `ef_`, ...) or from a
-sidecar `<name>.json` such as `{"language": "en-GB"}`. A file that is not a usable voice is
-skipped with a warning that names it.
+sidecar `<name>.json` such as `{"language": "en-GB"}`. Its values must be in the range of
+Kokoro's own voices (`outside_stock_range`). A file that is not a usable voice is skipped with
+a warning that names it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ SUFFIXES = (".bin", ".npy")
 _SHAPES = ((STYLES, STYLE_SIZE), (STYLES, 1, STYLE_SIZE))
 _MAX_FILE_BYTES = STYLES * STYLE_SIZE * 8 + 4096
 """A float64 .npy with its header: anything larger is not a voice (and is not read)."""
+STOCK_PEAK = 3.19
+"""The largest magnitude of any value in Kokoro's 54 stock voices (measured: -3.19 to 2.82)."""
+STOCK_RMS = (0.143, 0.246)
+"""The smallest and largest root mean square of a stock voice (an average of all 54: 0.123)."""
+PEAK_LIMIT = 2 * STOCK_PEAK
+RMS_LIMITS = (STOCK_RMS[0] / 2, STOCK_RMS[1] * 2)
+"""An own voice must stay within twice the stock voices' range: finite garbage (values of
+1e30, or uniform noise in +-3) passes a finiteness check and speaks nothing, or overflows."""
 _NAME = re.compile(r"[A-Za-z0-9][\w.-]*")
 """No marks that blends use, no spaces: the name works in a blend and in Home Assistant."""
 
@@ -104,7 +113,27 @@ def read_style(path: Path) -> NDArray[np.float32]:
         raise NotAVoice("it holds values that are not finite (NaN or infinity)")
     if not style.any():
         raise NotAVoice("all its values are zero")
+    if problem := outside_stock_range(style):
+        raise NotAVoice(problem)
     return style
+
+
+def outside_stock_range(style: NDArray[np.float32]) -> str | None:
+    """Why a style is not in the range of Kokoro's own voices (twice their range), or None."""
+    peak = float(np.abs(style).max())
+    if peak > PEAK_LIMIT:
+        return (
+            f"its values reach {peak:.3g}; Kokoro's voices stay within +-{STOCK_PEAK} "
+            f"(allowed: +-{PEAK_LIMIT:.3g})"
+        )
+    rms = float(np.sqrt(np.mean(np.square(style, dtype=np.float64))))
+    low, high = RMS_LIMITS
+    if not low <= rms <= high:
+        return (
+            f"the root mean square of its values is {rms:.3g}; Kokoro's voices are "
+            f"{STOCK_RMS[0]} to {STOCK_RMS[1]} (allowed: {low:.3g} to {high:.3g})"
+        )
+    return None
 
 
 def _language(path: Path) -> KokoroLanguage:
