@@ -226,3 +226,31 @@ def test_the_server_refuses_to_start(
         cwd=REPO,
     )
     assert (result.returncode, result.stderr.strip()) == (1, message)
+
+
+def test_a_voice_of_an_engine_that_does_not_run_here_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The add-on has no CSM of its own: csm_0 would only ever fall back, while a remote's
+    CSM voice of the same name runs."""
+    remote = loaded_fake(name="gpu_box", voice_names=("gpu_box.csm_0", "gpu_box.csm_1"))
+    data = {"csm": {"enabled": False}, "routing": {"conversational_voice": "csm_0"}}
+    check(data, loaded_fake(), remote, labels={"routing.conversational_voice": "option 'x'"})
+    assert (
+        "option 'x': voice 'csm_0' is csm's, which does not run here: its replies use the "
+        "fallback voice; a voice that runs: gpu_box.csm_0"
+    ) in caplog.text
+    caplog.clear()
+    check({"routing": {"conversational_voice": "gpu_box.csm_0"}}, loaded_fake(), remote)
+    assert "does not run here" not in caplog.text
+
+
+def test_a_data_dir_that_does_not_exist_is_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = {"models": {"data_dirs": [str(tmp_path / "typo"), str(tmp_path)]}}
+    check({**data, "models": {**data["models"], "download_dir": str(tmp_path / "fetched")}})
+    assert f"Data dir {tmp_path / 'typo'} (models.data_dirs, --data-dir) is not a folder" in (
+        caplog.text
+    )
+    assert f"Data dir {tmp_path} " not in caplog.text

@@ -38,6 +38,11 @@ def choice(default: str, *allowed: str) -> Any:
     return dataclasses.field(default=default, metadata={"choices": allowed})
 
 
+def number_as_text(default: str | None = None) -> Any:
+    """A string field that also takes a bare number (YAML reads `listen: 8749` as one)."""
+    return dataclasses.field(default=default, metadata={"number_as_text": True})
+
+
 def did_you_mean(value: str, known: Iterable[str]) -> str:
     """`did you mean af_heart?` naming the known names closest to a mistyped `value`, or
     some of them when none is close."""
@@ -74,6 +79,14 @@ def build(cls: type[T], data: Any, path: str = "") -> T:
         raise ConfigError(
             f"{_name(path)}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(fields)}"
         )
+    required = [
+        name
+        for name, field in fields.items()
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+    ]
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise ConfigError(f"{_name(_join(path, missing[0]))} is required")
     hints = typing.get_type_hints(cls)
     values = {
         key: _convert(hints[key], value, _join(path, key), fields[key].metadata)
@@ -118,6 +131,8 @@ def _scalar(hint: Any, value: Any, path: str, meta: Mapping[str, Any]) -> Any:
             raise ConfigError(f"{_name(path)}: expected a number{_range(meta)}, got {value!r}")
         value = float(value)
     elif hint is str:
+        if meta.get("number_as_text") and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
         if not isinstance(value, str):
             raise ConfigError(f"{_name(path)}: expected a string, got {value!r}")
         choices = meta.get("choices")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from .config import Config
-from .engines.base import Engine
+from .engines.base import Engine, EngineVoice
 from .engines.errors import BadVoice
 from .reply.voices import VoiceCatalogue
 from .satellites.settings import Quality
@@ -62,6 +62,19 @@ def check_configuration(
     """Raise ConfigError for a voice nobody offers; log what cannot be checked or served yet."""
     check_voices(config, voices, labels)
     report_quality(config, voices, labels)
+    report_missing_data_dirs(config)
+
+
+def report_missing_data_dirs(config: Config) -> None:
+    """A data dir that does not exist is read from by nobody: a typo, or a folder to create
+    (the download dir is made when something is fetched into it)."""
+    for path in config.models.paths:
+        if path != config.download_dir and not path.is_dir():
+            _LOGGER.warning(
+                "Data dir %s (models.data_dirs, --data-dir) is not a folder: no models or "
+                "voices are read from it",
+                path,
+            )
 
 
 def check_voices(config: Config, voices: VoiceCatalogue, labels: KeyLabels = CONFIG_KEYS) -> None:
@@ -70,10 +83,12 @@ def check_voices(config: Config, voices: VoiceCatalogue, labels: KeyLabels = CON
             continue
         where = label(named.key, labels)
         try:
-            if voices.find_voice(named.voice) is not None:
-                continue
+            found = voices.find_voice(named.voice)
         except BadVoice as err:  # an engine reads the name but cannot speak it (a bad blend)
             raise ConfigError(f"{where}: {err}") from err
+        if found is not None:
+            report_dormant(voices, where, found)
+            continue
         waiting = next(
             (
                 engine
@@ -95,6 +110,22 @@ def check_voices(config: Config, voices: VoiceCatalogue, labels: KeyLabels = CON
         raise ConfigError(
             f"{where}: unknown voice {named.voice!r}; {did_you_mean(named.voice, known)}"
         )
+
+
+def report_dormant(voices: VoiceCatalogue, where: str, voice: EngineVoice) -> None:
+    """A warning when a named voice is one of an engine that does not run here (its replies
+    fall back), with the voices of the same name that other engines offer, e.g. a remote's."""
+    if voice.engine in voices.backends:
+        return
+    elsewhere = [name for name in voices.known_voices() if name.endswith(f".{voice.name}")]
+    hint = f"; a voice that runs: {' or '.join(elsewhere)}" if elsewhere else ""
+    _LOGGER.warning(
+        "%s: voice %r is %s's, which does not run here: its replies use the fallback voice%s",
+        where,
+        voice.name,
+        voice.engine,
+        hint,
+    )
 
 
 def engines(voices: VoiceCatalogue) -> list[Engine]:

@@ -54,6 +54,7 @@ def test_commented_remote_is_valid_when_enabled() -> None:
         ("context", {"idle_timeout": "5m"}, "context.idle_timeout"),
         ("home_assistant", {"tokn": "x"}, "home_assistant"),
         ("remotes", {"gpu": {"uri": "http://gpu:10200"}}, "remotes"),
+        ("remotes", {"gpu": {"voices": ["csm_0"]}}, "remotes.gpu.uri' is required"),
         ("kokoro", {"blends": {"warm": 3}}, "kokoro.blends.warm"),
         ("kokoro", {"blends": ["af_heart+bf_emma"]}, "kokoro.blends"),
         ("text", {"detect_ssml": "yes"}, "text.detect_ssml"),
@@ -94,6 +95,12 @@ def test_commented_blend_is_valid_when_enabled() -> None:
         engine_sections(dataclasses.replace(config, csm=CsmSettings(enabled=False)))
     )
     assert kokoro.find_voice("warm") is not None
+
+
+def test_a_bare_port_for_the_web_side_needs_no_quotes(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("web:\n  listen: 8749\n")
+    assert load_config(path).web.address == ("127.0.0.1", 8749)
 
 
 def test_sections_are_frozen() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.privileges import needs_namespaces
-from wyoming_polytts.server.zeroconf import advertised_host
+from wyoming_polytts.server.zeroconf import advertised_host, is_loopback
 from wyoming_polytts.testing.launcher import MODEL_FREE_CONFIG, free_port
 
 BROWSER = """
@@ -107,6 +107,8 @@ def test_server_is_found_and_reached_through_zeroconf(bind: str, tmp_path: Path)
             server.terminate()
             server_log, _ = server.communicate(timeout=10)
     assert browsed.returncode == 0, f"{browsed.stderr}\nserver:\n{server_log}"
+    # The namespace has only a loopback address: on a real machine only it could connect
+    assert "a loopback address: only this machine can reach it" in server_log
     assert json.loads(browsed.stdout) == {
         "name": "kitchen-box._wyoming._tcp.local.",
         "address": "127.0.0.1",
@@ -126,3 +128,14 @@ def test_server_with_no_address_to_advertise_stops(tmp_path: Path) -> None:
 
 def test_a_bound_address_is_advertised_as_it_is() -> None:
     assert advertised_host("192.0.2.7") == "192.0.2.7"
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        *[("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True)],
+        *[("192.168.1.20", False), ("gpu-box.local", False), ("fe80::1", False)],
+    ],
+)
+def test_a_loopback_address_is_told_apart(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback

@@ -88,10 +88,7 @@ class VoiceCatalogue:
     def unknown(self, name: str) -> str:
         """What a client is told of a voice nobody offers: the closest ones."""
         offered = (v.name for v in (*self.voices().values(), *self.profile_voices()))
-        return (
-            f"voice {name} is not available; {did_you_mean(name, offered)} "
-            "(send Describe to list the voices)"
-        )
+        return f"voice {name} is not available; {did_you_mean(name, offered)}"
 
     def switchable_language(self, engine: str, name: str) -> str | None:
         """The language of voice `name` if a reply on `engine` may switch to it (SSML)."""

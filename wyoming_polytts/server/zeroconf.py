@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 
@@ -19,9 +20,25 @@ async def advertise(uri: str, name: str) -> None:
     if address is None:
         raise ConfigError(f"server.zeroconf: needs a tcp:// URI with a port, got {uri!r}")
     bind_host, port = address
-    zeroconf = HomeAssistantZeroconf(port=port, name=name, host=advertised_host(bind_host))
+    host = advertised_host(bind_host)
+    if is_loopback(host):
+        _LOGGER.warning(
+            "Advertising %s, a loopback address: only this machine can reach it; serve on the "
+            "network address (--uri tcp://0.0.0.0:%s) for Home Assistant elsewhere",
+            host,
+            port,
+        )
+    zeroconf = HomeAssistantZeroconf(port=port, name=name, host=host)
     await zeroconf.register_server()
     _LOGGER.info("Advertised %s on zeroconf at %s:%s", name, zeroconf.host, port)
+
+
+def is_loopback(host: str) -> bool:
+    """127.x, ::1 or localhost (no lookup: a name is not resolved on the event loop)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 def advertised_host(bind_host: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from ..schema import ConfigError
+from ..schema import ConfigError, number_as_text
 
 DEFAULT_HOST = "127.0.0.1"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -13,7 +13,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 @dataclass(frozen=True)
 class WebSettings:
-    listen: str | None = None
+    listen: str | None = number_as_text()
     """HOST:PORT; a bare PORT or :PORT listens on 127.0.0.1 only; None turns the web side off."""
     clients: tuple[str, ...] = ()
     """Addresses or networks (192.168.1.0/24) that may connect; empty: any."""

@@ -68,11 +68,12 @@ class KokoroEngine(Engine):
         except ImportError as err:
             raise EngineUnavailable(f"kokoro-onnx is not installed: {err}") from err
         files = self._locate_files(self._closing)
+        threads = self._settings.threads_per_worker
         _LOGGER.info(
-            "Loading Kokoro from %s: %s session(s) x %s thread(s)",
+            "Loading Kokoro from %s: %s session(s) x %s",
             files.model,
             self._settings.workers,
-            self._settings.threads_per_worker,
+            f"{threads} thread(s)" if threads else "one thread per core (onnxruntime's choice)",
         )
         self._voices.open(files.voices)
         _register_shared_arena(onnxruntime)

@@ -14,8 +14,8 @@ from ...uri import tcp_address
 class RemoteSettings:
     """Another Wyoming TTS server used as an engine (e.g. a GPU box serving several homes)."""
 
-    uri: str = ""
-    """tcp://gpu-box:10200"""
+    uri: str
+    """tcp://gpu-box:10200 (required)"""
     timeout: float = bounded(10.0, 0.5, 600.0)
     """Seconds to connect and between two events of a reply."""
     max_frame_bytes: int = bounded(1 << 20, 1024, 1 << 30)
@@ -30,8 +30,9 @@ class RemoteSettings:
     conversational: bool = False
     """Its voices depend on the conversation (a remote CSM): chosen by the conversational and
     auto modes, and never taken from the phrase cache."""
-    workers: int = bounded(2, 1, 64)
-    """Segments synthesized on the remote at once."""
+    workers: int = bounded(1, 1, 64)
+    """Segments synthesized on the remote at once: no more than it runs (its kokoro.workers, 1
+    by default), or the second waits in its queue and that wait counts as a failure."""
     refresh: float = bounded(30.0, 1.0, 86400.0)
     """Seconds between Describe calls that refresh its voices and check its health."""
     home: str | None = None
