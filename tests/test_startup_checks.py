@@ -254,3 +254,27 @@ def test_a_data_dir_that_does_not_exist_is_warned_about(
         caplog.text
     )
     assert f"Data dir {tmp_path} " not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("language", "hint"),
+    [("english", "known: en-GB, en-US"), ("en-gb", "did you mean en-GB or en-US?")],
+)
+def test_a_profile_language_no_voice_speaks_stops_start_up(language: str, hint: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        check({"satellites": {"kitchen": {"language": language}}})
+    assert str(caught.value) == (
+        f"config key 'satellites.kitchen.language': no voice here speaks {language!r}; {hint}"
+    )
+
+
+def test_a_profile_language_its_voice_does_not_speak_is_warned_about(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    check({"satellites": {"kitchen": {"voice": "af_heart", "language": "en-GB"}}})
+    assert (
+        "config key 'satellites.kitchen.language': 'en-GB', but its voice af_heart speaks en-US"
+    ) in caplog.text
+    caplog.clear()
+    check({"satellites": {"kitchen": {"voice": "bf_emma", "language": "en-GB"}}})
+    assert "but its voice" not in caplog.text

@@ -61,8 +61,33 @@ def check_configuration(
 ) -> None:
     """Raise ConfigError for a voice nobody offers; log what cannot be checked or served yet."""
     check_voices(config, voices, labels)
+    check_profile_languages(config, voices)
     report_quality(config, voices, labels)
     report_missing_data_dirs(config)
+
+
+def check_profile_languages(config: Config, voices: VoiceCatalogue) -> None:
+    """A profile's language must be one some voice here speaks (Home Assistant lists the
+    profile under it); one its own voice does not speak is warned about."""
+    spoken = {lang for voice in voices.known_voices().values() for lang in voice.languages}
+    for name, profile in config.satellites.items():
+        if profile.language is None:
+            continue
+        where = f"config key 'satellites.{name}.language'"
+        if profile.language not in spoken:
+            raise ConfigError(
+                f"{where}: no voice here speaks {profile.language!r}; "
+                f"{did_you_mean(profile.language, spoken)}"
+            )
+        voice = voices.find_voice(profile.voice or config.defaults.voice)
+        if voice is not None and profile.language not in voice.languages:
+            _LOGGER.warning(
+                "%s: %r, but its voice %s speaks %s",
+                where,
+                profile.language,
+                voice.name,
+                ", ".join(voice.languages),
+            )
 
 
 def report_missing_data_dirs(config: Config) -> None:
