@@ -95,14 +95,18 @@ def _named(options: Mapping[str, Any], option: str, keys: tuple[str, ...]) -> di
 
 
 def option_labels(config: Config) -> KeyLabels:
-    """Each voice key as the add-on's Configuration tab names it, for start-up messages."""
+    """Each key the add-on sets from an option, as its Configuration tab names it, for
+    start-up messages."""
     labels = {
         "defaults.voice": "add-on option 'voice'",
         "routing.conversational_voice": "add-on option 'conversational_voice'",
+        "routing.quality": "add-on option 'quality'",
     }
     for name in config.satellites:
-        for key in ("voice", "conversational_voice"):
+        for key in ("voice", "conversational_voice", "quality", "language"):
             labels[f"satellites.{name}.{key}"] = f"add-on option {key!r} of satellite {name!r}"
+    for name in config.kokoro.blends:
+        labels[f"kokoro.blends.{name}"] = f"add-on option 'blends' ({name!r})"
     return labels
 
 

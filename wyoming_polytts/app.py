@@ -28,7 +28,7 @@ from .schema import ConfigError
 from .server.listener import Listener
 from .server.served_uri import record_served_uri
 from .server.zeroconf import advertise
-from .startup_checks import CONFIG_KEYS, KeyLabels, check_configuration
+from .startup_checks import CONFIG_KEYS, KeyLabels, check_configuration, relabelled
 from .web.server import serve_web
 
 _LOGGER = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def run_server(config: Config, labels: KeyLabels = CONFIG_KEYS) -> None:
     try:
         stopped = asyncio.run(serve(config, labels))
     except (ConfigError, NoEngineCanSpeak) as err:  # found while starting, e.g. a port in use
-        sys.exit(f"wyoming-polytts: {err}")
+        sys.exit(f"wyoming-polytts: {relabelled(str(err), labels)}")
     if not stopped:
         # An engine is still inside native code (a segment, a model load): tearing the
         # interpreter down around it would abort. Everything is saved: leave at once.

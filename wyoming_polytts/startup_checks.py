@@ -56,24 +56,33 @@ def label(key: str, labels: KeyLabels) -> str:
     return labels.get(key) or f"config key {key!r}"
 
 
+def relabelled(message: str, labels: KeyLabels) -> str:
+    """A message that names config keys, naming them as the user wrote them instead."""
+    for key, written in labels.items():
+        message = message.replace(f"config key {key!r}", written)
+    return message
+
+
 def check_configuration(
     config: Config, voices: VoiceCatalogue, labels: KeyLabels = CONFIG_KEYS
 ) -> None:
     """Raise ConfigError for a voice nobody offers; log what cannot be checked or served yet."""
     check_voices(config, voices, labels)
-    check_profile_languages(config, voices)
+    check_profile_languages(config, voices, labels)
     report_quality(config, voices, labels)
     report_missing_data_dirs(config)
 
 
-def check_profile_languages(config: Config, voices: VoiceCatalogue) -> None:
+def check_profile_languages(
+    config: Config, voices: VoiceCatalogue, labels: KeyLabels = CONFIG_KEYS
+) -> None:
     """A profile's language must be one some voice here speaks (Home Assistant lists the
     profile under it); one its own voice does not speak is warned about."""
     spoken = {lang for voice in voices.known_voices().values() for lang in voice.languages}
     for name, profile in config.satellites.items():
         if profile.language is None:
             continue
-        where = f"config key 'satellites.{name}.language'"
+        where = label(f"satellites.{name}.language", labels)
         if profile.language not in spoken:
             raise ConfigError(
                 f"{where}: no voice here speaks {profile.language!r}; "

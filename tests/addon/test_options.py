@@ -179,6 +179,16 @@ def test_the_supervisor_refuses_what_its_schema_can_tell(change: dict) -> None:
             {"satellites": [{"name": "office"}, {"name": "office"}]},
             "add-on options: add-on option 'satellites': two are named 'office'",
         ),
+        (
+            {"blends": [{"name": "warm", "voices": "af_heart+af_nobody"}]},
+            "wyoming-polytts: add-on option 'blends' ('warm'): voice 'af_heart+af_nobody': "
+            "af_nobody is not a Kokoro voice",
+        ),
+        (
+            {"satellites": [{"name": "office", "language": "english"}]},
+            "wyoming-polytts: add-on option 'language' of satellite 'office': no voice here "
+            "speaks 'english'",
+        ),
     ],
 )
 def test_a_bad_option_stops_the_add_on_naming_it(
@@ -193,15 +203,21 @@ def test_a_bad_option_stops_the_add_on_naming_it(
 
 
 def test_labels_name_the_options_as_the_configuration_tab_does(tmp_path: Path) -> None:
-    options = {**defaults(), "satellites": [{"name": "office"}]}
+    options = {
+        **defaults(),
+        "satellites": [{"name": "office"}],
+        "blends": [{"name": "warm", "voices": "af_heart+bf_emma"}],
+    }
     labels = option_labels(addon_config(paths_with(tmp_path, options)))
     assert labels == {
         "defaults.voice": "add-on option 'voice'",
         "routing.conversational_voice": "add-on option 'conversational_voice'",
-        "satellites.office.voice": "add-on option 'voice' of satellite 'office'",
-        "satellites.office.conversational_voice": (
-            "add-on option 'conversational_voice' of satellite 'office'"
-        ),
+        "routing.quality": "add-on option 'quality'",
+        **{
+            f"satellites.office.{key}": f"add-on option {key!r} of satellite 'office'"
+            for key in ("voice", "conversational_voice", "quality", "language")
+        },
+        "kokoro.blends.warm": "add-on option 'blends' ('warm')",
     }
 
 
