@@ -293,6 +293,7 @@ DTYPES = (
 )
 
 
+@pytest.mark.filterwarnings("ignore:Stored array in format 3.0")  # unicode record fields
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
