@@ -21,6 +21,7 @@ from tests.satellites.test_history import store, texts
 from wyoming_polytts.satellites.history import HistoryStore
 from wyoming_polytts.satellites.history_file import HistoryFile
 from wyoming_polytts.satellites.history_format import INDEX, MalformedHistory, decode
+from wyoming_polytts.satellites.settings import ContextSettings
 
 CODES = np.arange(6, dtype=np.int32).reshape(2, 3)
 
@@ -277,11 +278,16 @@ def test_any_json_in_the_index_either_loads_exactly_or_is_moved_aside(
     history = load(path)  # never raises
     if expected is None:
         assert not path.exists() and history.keys() == ()
-    else:  # still exactly the format: every turn as decoded, arrays numeric
+    else:  # still exactly the format: every turn as decoded (a conversation idle too long
+        # ago, as a last_active of 0 makes it, has expired: it starts empty)
         assert path.exists()
+        now, idle_timeout = store()[1](), ContextSettings().idle_timeout
         restored = history.keys()
         assert {key: texts(history, key) for key in restored} == {
-            key: [turn.assistant_text for turn in entry.turns] for key, entry in expected.items()
+            key: [turn.assistant_text for turn in entry.turns]
+            if now - entry.last_active <= idle_timeout
+            else []
+            for key, entry in expected.items()
         }
 
 
