@@ -11,6 +11,7 @@ import pytest
 
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.base import Audio, SynthesisRequest
+from wyoming_polytts.reply.audio import Pcm16
 from wyoming_polytts.reply.cache import PhraseCache
 from wyoming_polytts.reply.errors import ReplyFailed
 from wyoming_polytts.reply.scheduler import Scheduler
@@ -25,7 +26,7 @@ SAMPLES_PER_SECOND = 24000
 class BrokenCache(PhraseCache):
     """Fails where the worker stores a finished segment: outside the engine."""
 
-    def put(self, key: object, audio: Audio) -> None:
+    def put(self, key: object, pcm: Pcm16) -> None:
         raise MemoryError("cache full (simulated)")
 
 

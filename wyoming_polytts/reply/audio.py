@@ -1,4 +1,5 @@
-"""A reply's audio on its way out: edge fades, silences, and the sink it is written to."""
+"""A reply's audio on its way out: the 16-bit grid it leaves on, edge fades, silences, and the
+sink it is written to."""
 
 from __future__ import annotations
 
@@ -6,11 +7,27 @@ from collections.abc import AsyncIterator
 from typing import Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..engines.base import SAMPLE_RATE, Audio
 
 FADE_MS = 5.0
 """Ramp at each segment's edges, so joins and silences never click."""
+
+Pcm16 = NDArray[np.int16]
+"""Mono samples as they leave: little-endian signed 16-bit."""
+_FULL_SCALE = np.float32(32767.0)
+
+
+def to_pcm16_samples(audio: Audio) -> Pcm16:
+    """Clip to [-1, 1] and round to the nearest 16-bit sample (-32767..32767)."""
+    scaled = np.clip(audio, -1.0, 1.0).astype(np.float32) * _FULL_SCALE
+    return np.rint(scaled).astype("<i2")
+
+
+def from_pcm16_samples(pcm: Pcm16) -> Audio:
+    """The float samples that `to_pcm16_samples` turns back into exactly `pcm`."""
+    return pcm.astype(np.float32) / _FULL_SCALE
 
 
 class AudioSink(Protocol):

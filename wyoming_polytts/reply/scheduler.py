@@ -16,8 +16,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..engines.base import SAMPLE_RATE, Audio, Engine, SynthesisRequest
+from ..engines.base import SAMPLE_RATE, Engine, SynthesisRequest
 from ..engines.errors import NoAudio, SynthesisCancelled
+from .audio import Pcm16, from_pcm16_samples, to_pcm16_samples
 from .cache import PhraseCache
 from .costs import CostModel
 from .job import Job, JobQueue, Urgency
@@ -128,7 +129,7 @@ class Scheduler:
         )
         cached = self.cache.get(self._cache_key(request)) if self.cache else None
         if cached is not None:
-            job.answer_from_cache(cached)
+            job.answer_from_cache(from_pcm16_samples(cached))
             return job
         with self._condition:
             self._queue.push(job)
@@ -188,15 +189,18 @@ class Scheduler:
     def _run(self, job: Job) -> None:
         job.start()
         # The blocks are kept only for the cache: a streaming engine's segment can be long
-        kept: list[Audio] | None = [] if self.cache is not None and self.engine.cacheable else None
+        kept: list[Pcm16] | None = [] if self.cache is not None and self.engine.cacheable else None
         samples = 0
         started = time.monotonic()
         try:
             for block in self.engine.synthesize(job.request, job.cancel_event):
                 samples += len(block)
+                # On the 16-bit grid it leaves on, here once: the cache keeps these samples, and
+                # a reply from it sends the very bytes this one sends
+                pcm = to_pcm16_samples(block)
                 if kept is not None:
-                    kept.append(block)
-                job.deliver(block)
+                    kept.append(pcm)
+                job.deliver(from_pcm16_samples(pcm))
         except SynthesisCancelled:
             _LOGGER.debug("A cancelled segment was dropped by %s", self.engine.name)
             return
@@ -261,5 +265,5 @@ class ReplyTicket:
             self._scheduler.release_reply()
 
 
-def _joined(blocks: list[Audio]) -> Audio:
-    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+def _joined(blocks: list[Pcm16]) -> Pcm16:
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype="<i2")

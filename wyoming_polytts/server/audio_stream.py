@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 
-import numpy as np
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 
 from ..engines.base import SAMPLE_RATE, Audio
+from ..reply.audio import to_pcm16_samples
 
 SendEvent = Callable[[Event], Awaitable[None]]
 SAMPLE_WIDTH = 2
@@ -16,8 +16,8 @@ CHANNELS = 1
 
 
 def to_pcm16(audio: Audio) -> bytes:
-    """Clip to [-1, 1] and convert to little-endian signed 16-bit PCM."""
-    return (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    """Clip to [-1, 1] and convert to little-endian signed 16-bit PCM bytes."""
+    return to_pcm16_samples(audio).tobytes()
 
 
 class PcmChunker:

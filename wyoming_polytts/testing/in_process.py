@@ -44,14 +44,15 @@ async def running_server(
     *,
     loaded: bool = True,
     port: int = 0,
+    cache_mb: int = 0,
 ) -> AsyncIterator[RunningServer]:
-    """Serve `engines` on a loopback port (0: a free one) in this event loop, without the
-    phrase cache (every request reaches the engine; the scheduler's tests cover the cache).
+    """Serve `engines` on a loopback port (0: a free one) in this event loop, with a phrase
+    cache of `cache_mb` (0, the default: none, so every request reaches the engine).
     With `loaded`, once every engine has loaded or failed: requests then route as on a
     running server."""
     config = config or Config()
     server = dataclasses.replace(config.server, uri=f"tcp://127.0.0.1:{port}")
-    config = dataclasses.replace(config, server=server, cache=CacheSettings(max_mb=0))
+    config = dataclasses.replace(config, server=server, cache=CacheSettings(max_mb=cache_mb))
     parts = build_parts(config, engines)
     parts.start()
     listener = Listener(parts.service, config.server, max_id_chars=config.context.max_key_chars)
