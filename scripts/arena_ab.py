@@ -28,12 +28,19 @@ from wyoming_polytts.engines.kokoro.memory import (
 from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.varied_replies import replies
 
+REQUESTED = {"arena_extend_strategy": 1}
+"""onnxruntime's kSameAsRequested: the arena grows by what a run asks for, not by doubling."""
 ARMS = {
     "before": SessionMemory(arena={}, memory_pattern=True),
     "before, again": SessionMemory(arena={}, memory_pattern=True),
-    "grow as requested": SessionMemory(arena={"arena_extend_strategy": 1}, memory_pattern=True),
+    "grow as requested": SessionMemory(arena=REQUESTED, memory_pattern=True),
+    "grow as requested, no pattern": SessionMemory(arena=REQUESTED, memory_pattern=False),
+    "doubling up to 32 MB steps": SessionMemory(
+        arena={"max_power_of_two_extend_bytes": 32 << 20}, memory_pattern=True
+    ),
+    "no arena": SessionMemory(arena=None, memory_pattern=True),
+    "no arena, no pattern": SessionMemory(arena=None, memory_pattern=False),
     "default": SessionMemory(),
-    "no arena": SessionMemory(arena=None, memory_pattern=False),
 }
 """`before`: onnxruntime's defaults, as this project had them (twice: the difference between
 the two is the noise); `default`: today's setting."""
