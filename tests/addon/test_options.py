@@ -44,7 +44,7 @@ def test_the_add_on_defaults_give_a_valid_config(tmp_path: Path) -> None:
     assert config.models.data_dirs == (str(paths.data), str(paths.share))
     assert config.download_dir == paths.data
     assert (config.defaults.voice, config.defaults.speed) == ("af_heart", 1.0)
-    assert config.cache.max_mb == 64
+    assert config.cache.max_mb == 16
     assert (config.routing.quality, config.routing.conversational_voice) == ("auto", None)
     assert dict(config.satellites) == {}
     assert dict(config.kokoro.blends) == {}

@@ -54,7 +54,7 @@ class RoutingSettings:
 
 @dataclass(frozen=True)
 class CacheSettings:
-    max_mb: int = bounded(64, 0, 65536)
+    max_mb: int = bounded(16, 0, 65536)
     """Audio of recent phrases kept for instant repeats; 0 turns the cache off."""
 
 
