@@ -1,0 +1,51 @@
+"""The real Kokoro engine loads every session with its memory settings: the shared arena that
+grows by what is requested, no memory pattern (read back from onnxruntime's objects)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import onnxruntime
+import pytest
+
+from wyoming_polytts.engines.kokoro.engine import KokoroEngine
+from wyoming_polytts.engines.kokoro.files import KokoroFiles, find_kokoro
+from wyoming_polytts.engines.kokoro.memory import SessionMemory
+from wyoming_polytts.engines.kokoro.settings import KokoroSettings
+from wyoming_polytts.storage import default_data_dir
+
+
+def test_every_session_is_loaded_with_the_memory_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    files = find_kokoro([default_data_dir()])
+    assert files is not None, "run scripts/setup to fetch the model"
+    sessions: list[Any] = []
+    arenas: list[Any] = []
+    load_session = onnxruntime.InferenceSession
+
+    def recording_session(path: str, sess_options: Any, providers: list[str]) -> Any:
+        sessions.append(sess_options)
+        return load_session(path, sess_options=sess_options, providers=providers)
+
+    # Recorded only: an allocator registered here would stay in this process's environment
+    monkeypatch.setattr(onnxruntime, "InferenceSession", recording_session)
+    monkeypatch.setattr(
+        onnxruntime, "create_and_register_allocator", lambda info, arena: arenas.append(arena)
+    )
+
+    def locate(closing: threading.Event) -> KokoroFiles:
+        return files
+
+    engine = KokoroEngine(KokoroSettings(workers=2, threads_per_worker=1), locate)
+    engine.load()
+    engine.close()
+    wanted = SessionMemory()
+    assert wanted.arena is not None and len(arenas) == 1
+    assert {key: getattr(arenas[0], key) for key in wanted.arena} == dict(wanted.arena)
+    assert len(sessions) == 2
+    for options in sessions:
+        assert options.get_session_config_entry("session.use_env_allocators") == "1"
+        assert options.enable_mem_pattern is wanted.memory_pattern
+        assert options.intra_op_num_threads == 1
