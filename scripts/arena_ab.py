@@ -16,34 +16,46 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wyoming_polytts.engines.kokoro.files import find_kokoro
 from wyoming_polytts.engines.kokoro.memory import (
     SessionMemory,
+    SessionWithRunOptions,
     register_shared_arena,
+    run_options,
     session_options,
 )
 from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.varied_replies import replies
+from wyoming_polytts.text import TextSettings, split_text
 
+BEFORE = SessionMemory(initializers_in_arena=True)
+"""onnxruntime's defaults, as this project had them."""
 REQUESTED = {"arena_extend_strategy": 1}
 """onnxruntime's kSameAsRequested: the arena grows by what a run asks for, not by doubling."""
 ARMS = {
-    "before": SessionMemory(arena={}, memory_pattern=True),
-    "before, again": SessionMemory(arena={}, memory_pattern=True),
-    "grow as requested": SessionMemory(arena=REQUESTED, memory_pattern=True),
-    "grow as requested, no pattern": SessionMemory(arena=REQUESTED, memory_pattern=False),
-    "doubling up to 32 MB steps": SessionMemory(
-        arena={"max_power_of_two_extend_bytes": 32 << 20}, memory_pattern=True
+    "before": BEFORE,
+    "before, again": BEFORE,
+    "grow as requested": replace(BEFORE, arena=REQUESTED),
+    "grow as requested, no pattern": replace(BEFORE, arena=REQUESTED, memory_pattern=False),
+    "doubling up to 32 MB steps": replace(
+        BEFORE, arena={"max_power_of_two_extend_bytes": 32 << 20}
     ),
-    "no arena": SessionMemory(arena=None, memory_pattern=True),
-    "no arena, no pattern": SessionMemory(arena=None, memory_pattern=False),
+    "no arena": replace(BEFORE, arena=None),
+    "weights outside the arena": replace(BEFORE, initializers_in_arena=False),
+    "no prepacking": replace(BEFORE, prepacking=False),
+    "weights outside, no prepacking": replace(
+        BEFORE, initializers_in_arena=False, prepacking=False
+    ),
+    "shrink after each run": replace(BEFORE, shrink_after_run=True),
+    "weights outside, shrink after each run": replace(
+        BEFORE, initializers_in_arena=False, shrink_after_run=True
+    ),
     "default": SessionMemory(),
 }
-"""`before`: onnxruntime's defaults, as this project had them (twice: the difference between
-the two is the noise); `default`: today's setting."""
+"""`before` twice: the difference between the two is the noise; `default`: today's setting."""
 
 
 def child(arm: str, threads: int) -> None:
@@ -61,7 +73,8 @@ def child(arm: str, threads: int) -> None:
         sess_options=session_options(onnxruntime, threads, memory),
         providers=["CPUExecutionProvider"],
     )
-    kokoro = Kokoro.from_session(session, str(files.voices))
+    running = SessionWithRunOptions(session, run_options(onnxruntime, memory))
+    kokoro = Kokoro.from_session(running, str(files.voices))
     kokoro.create("Ready.", voice="af_heart", lang="en-us")
     print(json.dumps(_memory()), flush=True)
     for line in sys.stdin:
@@ -105,10 +118,19 @@ def start(name: str, threads: int) -> Arm:
     return Arm(name, process, loaded["VmRSS"], [])
 
 
+def segments(count: int, seed: int) -> list[str]:
+    """The segments the server would hand Kokoro for `count` varied replies."""
+    return [
+        segment.text
+        for text in replies(count, seed)
+        for segment in split_text(text, TextSettings(), "en-US")
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
-    parser.add_argument("--texts", type=int, default=200)
+    parser.add_argument("--texts", type=int, default=200, help="Replies, cut into segments")
     parser.add_argument("--threads", type=int, default=0, help="0: one per physical core")
     parser.add_argument("--seed", type=int, default=29)
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -120,7 +142,7 @@ def main() -> None:
         sys.exit("The Kokoro model is missing: run scripts/setup first")
     arms = [start(name, args.threads) for name in args.arms]
     try:
-        for index, text in enumerate(replies(args.texts, args.seed)):
+        for index, text in enumerate(segments(args.texts, args.seed)):
             shift = index % len(arms)
             for arm in arms[shift:] + arms[:shift]:
                 seconds = arm.ask(text)
@@ -131,7 +153,10 @@ def main() -> None:
         for arm in arms:
             arm.process.kill()
             arm.process.wait()
-    print(f"{args.texts} texts, threads {args.threads or 'one per core'}, seed {args.seed}\n")
+    print(
+        f"The segments of {args.texts} replies, threads {args.threads or 'one per core'}, "
+        f"seed {args.seed}\n"
+    )
     print("| arm | call s, total | median call / first arm's | loaded MB | final MB | peak MB |")
     print("|---|---|---|---|---|---|")
     for arm, figures in zip(arms, memory, strict=True):

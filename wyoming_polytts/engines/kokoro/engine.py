@@ -13,7 +13,13 @@ import numpy as np
 from ..base import Audio, Engine, EngineVoice, SynthesisRequest
 from ..errors import EngineUnavailable, SynthesisCancelled
 from .files import KokoroFiles
-from .memory import SessionMemory, register_shared_arena, session_options
+from .memory import (
+    SessionMemory,
+    SessionWithRunOptions,
+    register_shared_arena,
+    run_options,
+    session_options,
+)
 from .own_voices import OwnVoice
 from .pins import VOICE_SHA256
 from .settings import KokoroSettings
@@ -84,7 +90,8 @@ class KokoroEngine(Engine):
             session = onnxruntime.InferenceSession(
                 str(files.model), sess_options=options, providers=["CPUExecutionProvider"]
             )
-            kokoro = Kokoro.from_session(session, str(files.voices))
+            running = SessionWithRunOptions(session, run_options(onnxruntime, memory))
+            kokoro = Kokoro.from_session(running, str(files.voices))
             # The first run of a session allocates its buffers; pay for it before a user waits
             kokoro.create(WARM_UP_TEXT, voice=self._voices.listed[0].name, lang="en-us")
             self._idle.put(kokoro)

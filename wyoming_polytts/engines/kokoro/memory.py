@@ -1,9 +1,7 @@
-"""How Kokoro's onnxruntime sessions take memory: one arena shared by every session, grown by
-what a run asks for, and no memory pattern per input length.
+"""How Kokoro's onnxruntime sessions take memory: one arena shared by every session, the
+model's weights kept out of it, weights not packed a second time.
 
-Today's figures are in the README (scripts/arena_ab.py and scripts/soak.py): with onnxruntime's
-defaults the arena grew by doubling toward the largest request it had seen and, with a pattern
-planned for each new input length, kept climbing over hundreds of different replies.
+The choices and their figures are in the README (scripts/arena_ab.py, scripts/soak.py).
 """
 
 from __future__ import annotations
@@ -15,14 +13,20 @@ from typing import Any
 
 @dataclass(frozen=True)
 class SessionMemory:
-    """An arena shared through onnxruntime's environment (None: each session allocates with
-    malloc) and whether sessions plan a memory pattern for each input shape they see."""
+    """What onnxruntime may hold for Kokoro's sessions."""
 
-    arena: Mapping[str, int] | None = field(
-        default_factory=lambda: {"arena_extend_strategy": 1}  # kSameAsRequested
-    )
-    """OrtArenaCfg's keys; the ones left out keep onnxruntime's defaults."""
-    memory_pattern: bool = False
+    arena: Mapping[str, int] | None = field(default_factory=dict)
+    """OrtArenaCfg's keys for an arena shared through onnxruntime's environment (the ones
+    left out keep onnxruntime's defaults); None: each session allocates with malloc."""
+    memory_pattern: bool = True
+    """Plan one block for a run's tensors per input shape."""
+    initializers_in_arena: bool = False
+    """The weights in the arena, which grows by doubling: 88 MB of them take a 128 MB chunk."""
+    prepacking: bool = True
+    """A second, packed copy of weights for faster products."""
+    shrink_after_run: bool = True
+    """Give the arena's free regions back after every run: it holds only what the run in
+    progress needs, not the most the longest segment ever did."""
 
 
 def register_shared_arena(onnxruntime: Any, memory: SessionMemory) -> None:
@@ -42,8 +46,8 @@ def arena_config(onnxruntime: Any, memory: SessionMemory) -> Any:
 
 
 def session_options(onnxruntime: Any, threads: int, memory: SessionMemory) -> Any:
-    """A Kokoro session's options: `threads` intra-op threads (0: one per physical core), the
-    shared arena if there is one, a memory pattern or none."""
+    """A Kokoro session's options: `threads` intra-op threads (0: one per physical core) and
+    `memory`'s settings."""
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
@@ -52,4 +56,30 @@ def session_options(onnxruntime: Any, threads: int, memory: SessionMemory) -> An
         options.enable_cpu_mem_arena = False
     else:
         options.add_session_config_entry("session.use_env_allocators", "1")
+    if not memory.initializers_in_arena:
+        options.add_session_config_entry("session.use_device_allocator_for_initializers", "1")
+    if not memory.prepacking:
+        options.add_session_config_entry("session.disable_prepacking", "1")
     return options
+
+
+def run_options(onnxruntime: Any, memory: SessionMemory) -> Any:
+    """The options of every run: shrink the arena after it, or not."""
+    options = onnxruntime.RunOptions()
+    if memory.shrink_after_run and memory.arena is not None:
+        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return options
+
+
+class SessionWithRunOptions:
+    """An InferenceSession whose runs all take `options` (kokoro-onnx passes none)."""
+
+    def __init__(self, session: Any, options: Any) -> None:
+        self._session = session
+        self._options = options
+
+    def run(self, output_names: Any, inputs: Any) -> Any:
+        return self._session.run(output_names, inputs, self._options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
