@@ -31,7 +31,7 @@ from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.varied_replies import replies
 from wyoming_polytts.text import TextSettings, split_text
 
-BEFORE = SessionMemory(initializers_in_arena=True)
+BEFORE = SessionMemory(initializers_in_arena=True, shrink_after_run=False)
 """onnxruntime's defaults, as this project had them."""
 REQUESTED = {"arena_extend_strategy": 1}
 """onnxruntime's kSameAsRequested: the arena grows by what a run asks for, not by doubling."""
