@@ -93,7 +93,7 @@ async def test_a_reply_from_the_cache_sends_the_bytes_of_the_engines_reply(serve
     async with serve([engine], cache_mb=1) as server:
         synthesized = await synthesize_reply(server.host, server.port, TEXT)
         cached = await synthesize_reply(server.host, server.port, TEXT)
-        cache = server.service.backends["kokoro"].scheduler.cache
+        cache = server.parts.backends["kokoro"].scheduler.cache
         assert cache is not None and cache.hits == 2  # both sentences
     uncached_engine = NoiseEngine()
     uncached_engine.loaded.set()
