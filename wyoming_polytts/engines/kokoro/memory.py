@@ -21,7 +21,7 @@ class SessionMemory:
     memory_pattern: bool = True
     """Plan one block for a run's tensors per input shape."""
     initializers_in_arena: bool = False
-    """The weights in the arena, which grows by doubling: 88 MB of them take a 128 MB chunk."""
+    """The weights in the arena, whose chunks grow by doubling (outside: allocated as they are)."""
     prepacking: bool = True
     """A second, packed copy of weights for faster products."""
     shrink_after_run: bool = True
