@@ -30,11 +30,12 @@ def test_a_stall_is_a_wait_for_a_chunk_that_was_not_there(
     assert stalls(arrivals, seconds) == pytest.approx(waits)
 
 
-def test_a_stall_after_a_pause_is_between_sentences_and_one_after_speech_inside() -> None:
-    """Chunks of 0.2 s at 1 kHz: speech, a pause's zeros, then speech again."""
+def test_a_stall_at_a_pause_is_between_sentences_and_one_amid_speech_inside() -> None:
+    """Chunks of 0.2 s at 1 kHz: speech, a pause's zeros, speech, speech, a pause, speech."""
     speech, pause = b"\x10\x00" * 200, b"\x00\x00" * 200
-    reply = Reply(rate=1000, chunk_seconds=[0.2] * 4, chunk_times=[0.0, 0.1, 1.0, 2.0])
-    reply.audio.extend(speech + pause + speech + speech)
-    # Waited for the 3rd chunk after the pause, for the 4th after speech
-    assert len(reply.stalls()) == 2
+    reply = Reply(rate=1000, chunk_seconds=[0.2] * 6, chunk_times=[0, 0.1, 1, 2, 3, 4])
+    reply.audio.extend(speech + pause + speech + speech + pause + speech)
+    # Waits: after the pause (between), amid speech (inside), before a pause (between: a
+    # server that sends the pause with the words after it), after it again (between)
+    assert len(reply.stalls()) == 4
     assert reply.stalls_inside_sentences() == 1

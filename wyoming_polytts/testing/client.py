@@ -76,15 +76,17 @@ class Reply:
         return stalls(self.chunk_times, self.chunk_seconds)
 
     def stalls_inside_sentences(self, quiet: float = INSIDE_SENTENCE_QUIET) -> int:
-        """Stalls not after a pause: the audio before them ends in less than `quiet` seconds
-        of digital silence (the server's clause and sentence pauses are longer)."""
+        """Stalls not at a pause: the audio neither ends nor goes on with `quiet` seconds of
+        digital silence there (the server's clause and sentence pauses are longer; whether a
+        server sends a pause before the wait or after it)."""
         samples = memoryview(bytes(self.audio)).cast("h")
         rate = self.rate or 1
+        span = round(quiet * rate)
         inside = 0
         for index, _wait in stall_positions(self.chunk_times, self.chunk_seconds):
-            end = round(sum(self.chunk_seconds[:index]) * rate)
-            start = max(0, end - round(quiet * rate))
-            if any(samples[start:end]) or end - start < round(quiet * rate):
+            at = round(sum(self.chunk_seconds[:index]) * rate)
+            before, after = samples[max(0, at - span) : at], samples[at : at + span]
+            if not any(len(part) == span and not any(part) for part in (before, after)):
                 inside += 1
         return inside
 
