@@ -42,6 +42,7 @@ from wyoming_polytts.engines.base import SAMPLE_RATE, Audio, SynthesisRequest
 from wyoming_polytts.engines.csm.engine import CsmEngine, frame_limit
 from wyoming_polytts.engines.csm.frames import FrameModel
 from wyoming_polytts.engines.csm.graphs import capture
+from wyoming_polytts.engines.csm.kernel_count import kernels
 from wyoming_polytts.engines.csm.runtime import CsmRuntime
 from wyoming_polytts.engines.csm.settings import CsmSettings
 from wyoming_polytts.testing.client import stalls
@@ -60,6 +61,8 @@ LOOPS = ("eager", "graphs")
 """How the frame step runs: launched from Python, or replayed from CUDA graphs."""
 PARTS = ("backbone", "depth", "sampling", "decode")
 SERVER_START_SECONDS = 420.0
+PREFILL_TOKENS = (64, 512, 1900)
+"""Prompt lengths of the prefill table: a sentence, a few turns, a nearly full window."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class Row:
     memory_mb: float | None
     parts_ms: dict[str, float] = dataclasses.field(default_factory=dict)
     """A frame's parts at this batch size, "frame" the whole step."""
+    kernels: int | None = None
+    """What one frame step launches at this batch size (see `kernel_count`)."""
 
     def line(self) -> str:
         memory = "" if self.memory_mb is None else f"{self.memory_mb:.0f}"
@@ -100,18 +105,18 @@ class Row:
 
     def parts(self) -> list[str]:
         if not self.parts_ms:
-            return [""] * (1 + len(PARTS))
+            return [""] * (2 + len(PARTS))
         ms = self.parts_ms
         step = ms["backbone"] + ms["depth"] + ms["sampling"]
         shares = [f"{ms[name]:.2f} ({100 * ms[name] / step:.0f}%)" for name in PARTS[:3]]
         decode = f"{ms['decode']:.2f} ({100 * ms['decode'] / ms['frame']:.0f}% of a frame)"
-        return [f"{ms['frame']:.2f}", *shares, decode]
+        return [f"{ms['frame']:.2f}", str(self.kernels), *shares, decode]
 
 
 HEADER = (
     "| run | loop | replies | first audio p50 ms | first audio p95 ms | RTF p50 | RTF max "
-    "| underruns | peak {memory} MB | frame ms | backbone ms | depth steps ms | sampling ms "
-    "| Mimi decode ms |"
+    "| underruns | peak {memory} MB | frame ms | kernels per frame | backbone ms "
+    "| depth steps ms | sampling ms | Mimi decode ms |"
 )
 
 
@@ -199,12 +204,14 @@ def frame_parts(
     stream, chunk_frames at a time, as the engine decodes."""
     rows = slice(0, batch)
     logits = torch.randn(batch, int(runtime.model.config.vocab_size), device=frames.device)
-    temperature = torch.full((batch,), 0.9, device=frames.device)
-    top_k = torch.full((batch,), frames.sampler.max_top_k, device=frames.device)
+    temperature = torch.full((batch, 1), 1 / 0.9, device=frames.device)
+    top_k = torch.full((batch, 1), frames.sampler.max_top_k - 1, device=frames.device)
+    sampled = torch.ones(batch, 1, dtype=torch.bool, device=frames.device)
 
     def sampling() -> None:
-        for _ in range(frames.num_codebooks):
-            frames.sampler(logits, temperature, top_k)
+        noise = frames.sampler.noise(frames.num_codebooks, sampled)
+        for codebook in range(frames.num_codebooks):
+            frames.sampler(logits, noise[codebook], temperature, top_k)
 
     parts: dict[str, Callable[[], object]] = {
         "frame": lambda: frames.step(batch),
@@ -223,6 +230,29 @@ def frame_parts(
     seconds = timed(lambda: [runtime.decode(decoder, chunk) for decoder in decoders], cuda, 3)
     ms["decode"] = seconds * 1000 / len(chunk)
     return ms
+
+
+def kernels_per_frame(frames: FrameModel, batch: int) -> int:
+    """What one eager frame step of `batch` replies launches (a graph replays the same)."""
+    with torch.inference_mode():
+        frames.step(batch)  # warm: nothing lazy in the count
+        return sum(kernels(functools.partial(frames.step, batch), frames.device).values())
+
+
+def prefill_rows(model: Any, tokens: Sequence[int], repeats: int) -> list[str]:
+    """Table lines: a prompt of each length read by the backbone alone, as a reply joins."""
+    frames = FrameModel(model, slots=1, max_top_k=1)
+    cuda = frames.device.type == "cuda"
+    lines = []
+    for length in tokens:
+        embeds = torch.randn(1, length, int(model.config.hidden_size), device=frames.device)
+        embeds = embeds.to(model.dtype)
+        work = functools.partial(frames.prefill, 0, embeds, [length])
+        timing = functools.partial(timed, work, cuda, repeats)
+        seconds = in_own_thread(lambda: {"s": timing()})["s"]
+        count = sum(kernels(work, frames.device).values())
+        lines.append(f"| {length} | {seconds * 1000:.1f} | {count} |")
+    return lines
 
 
 def in_own_thread(work: Callable[[], dict[str, float]]) -> dict[str, float]:
@@ -282,6 +312,7 @@ def bench_engine(
                     chunk_frames=settings.chunk_frames,
                 )
             ),
+            kernels=kernels_per_frame(frames, row.replies),
         )
         for row in rows
     ]
@@ -352,13 +383,32 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="only the parts of a frame, no replies (CSM-1B on a CPU: minutes, not hours)",
     )
+    parser.add_argument(
+        "--dtype",
+        choices=("auto", "bfloat16", "float32"),
+        default="auto",
+        help="auto: bfloat16 for CSM-1B on CUDA, else float32",
+    )
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        nargs="*",
+        default=list(PREFILL_TOKENS),
+        help="prompt lengths of the prefill table (those that fit the window)",
+    )
     args = parser.parse_args(argv)
     # A random model never says end of audio: every reply reaches its frame limit, which
     # the engine warns about
     logging.getLogger("wyoming_polytts.engines.csm.engine").setLevel(logging.ERROR)
     auto = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(auto if args.device == "auto" else args.device)
-    dtype = torch.bfloat16 if device.type == "cuda" and not args.tiny else torch.float32
+    dtype = (
+        {"bfloat16": torch.bfloat16, "float32": torch.float32}[args.dtype]
+        if args.dtype != "auto"
+        else torch.bfloat16
+        if device.type == "cuda" and not args.tiny
+        else torch.float32
+    )
     loops = [loop for loop in args.loops if loop == "eager" or device.type == "cuda"]
     clients = sorted(set(args.concurrency))
     model, processor = build(args.tiny, device, dtype)
@@ -388,8 +438,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     memory = "VRAM" if device.type == "cuda" else "RSS"
     print(f"finished in {time.perf_counter() - started:.0f} s\n")
     print(HEADER.format(memory=memory))
-    print("|---|---|" + "---:|" * 12)
+    print("|---|---|" + "---:|" * 13)
     print("\n".join(row.line() for row in rows))
+    window = int(model.config.max_position_embeddings)
+    tokens = [length for length in args.prefill if 0 < length < window]
+    if tokens:
+        repeats = 1 if device.type == "cpu" and not args.tiny else 5
+        print("\n| prompt tokens | prefill ms | kernels |\n|---:|---:|---:|")
+        print("\n".join(prefill_rows(model, tokens, repeats)))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from tests.engines.csm.test_frames import GREEDY, prompt
+from tests.engines.csm.test_frames import GREEDY, admitted, prompt
 from wyoming_polytts.engines.csm.batcher import Ending, FrameBatcher, Reply, buckets
 from wyoming_polytts.engines.csm.frames import FrameModel
 from wyoming_polytts.engines.csm.graphs import FrameGraphs
@@ -23,17 +23,22 @@ class Watch:
     """Records the (batch, tokens) of every backbone call (a prompt, or a frame step) and can
     hold the driver at its first call (`called` is set then) until `release` is set."""
 
-    def __init__(self, model: Any, hold: bool = False) -> None:
+    def __init__(self, frames: FrameModel, hold: bool = False) -> None:
         self.shapes: list[tuple[int, int]] = []
         self.called = threading.Event()
         self.release = threading.Event()
         if not hold:
             self.release.set()
         self.fail = False
-        model.backbone_model.layers[0].register_forward_pre_hook(self._hook, with_kwargs=True)
+        run = frames.backbone.run
 
-    def _hook(self, _module: Any, args: Any, kwargs: dict[str, Any]) -> None:
-        inputs = args[0] if args else kwargs["hidden_states"]
+        def watched(inputs: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+            self._seen(inputs)
+            return run(inputs, *args, **kwargs)
+
+        frames.backbone.run = watched  # type: ignore[method-assign]
+
+    def _seen(self, inputs: torch.Tensor) -> None:
         self.shapes.append((int(inputs.shape[0]), int(inputs.shape[1])))
         self.called.set()
         self.release.wait(timeout=30)
@@ -50,9 +55,14 @@ def model_fixture() -> Any:
     return build_tiny_csm()[0]
 
 
+@pytest.fixture(name="frames")
+def frames_fixture(model: Any) -> FrameModel:
+    return FrameModel(model, slots=4, max_top_k=CODEBOOK_SIZE)
+
+
 @pytest.fixture(name="batcher")
-def batcher_fixture(model: Any) -> Iterator[FrameBatcher]:
-    batcher = FrameBatcher(FrameModel(model, slots=4, max_top_k=CODEBOOK_SIZE), cuda_graphs=False)
+def batcher_fixture(frames: FrameModel) -> Iterator[FrameBatcher]:
+    batcher = FrameBatcher(frames, cuda_graphs=False)
     yield batcher
     batcher.close()
 
@@ -80,11 +90,11 @@ def test_batches_are_rounded_up_to_buckets() -> None:
 
 
 def test_a_batch_of_three_gives_each_reply_the_codes_it_gets_alone(
-    model: Any, batcher: FrameBatcher
+    model: Any, frames: FrameModel, batcher: FrameBatcher
 ) -> None:
     embeds = prompts(model, 3)
     expected = alone(batcher, embeds)
-    watch = Watch(model, hold=True)
+    watch = Watch(frames, hold=True)
     replies = [batcher.submit(embeds[0], FRAMES, GREEDY)]
     watch.called.wait(timeout=30)  # the first prompt is being read: the others join later
     replies += [batcher.submit(prompt, FRAMES, GREEDY) for prompt in embeds[1:]]
@@ -136,7 +146,7 @@ def test_end_of_audio_ends_one_reply_while_another_runs_to_its_limit(model: Any)
         model.depth_decoder.codebooks_head.weight.zero_()
     frames = FrameModel(model, slots=2, max_top_k=CODEBOOK_SIZE)
     batcher = FrameBatcher(frames, cuda_graphs=False)
-    watch = Watch(model, hold=True)
+    watch = Watch(frames, hold=True)
     running = batcher.submit(prompt(model, 2, 5), 7, Sampling(1.0, CODEBOOK_SIZE))
     watch.called.wait(timeout=30)
     ending = batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
@@ -149,9 +159,9 @@ def test_end_of_audio_ends_one_reply_while_another_runs_to_its_limit(model: Any)
 
 
 def test_a_failing_step_fails_its_replies_and_the_loop_goes_on(
-    model: Any, batcher: FrameBatcher
+    model: Any, frames: FrameModel, batcher: FrameBatcher
 ) -> None:
-    watch = Watch(model)
+    watch = Watch(frames)
     watch.fail = True
     reply = batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
     with pytest.raises(RuntimeError, match="simulated"):
@@ -175,8 +185,9 @@ def test_what_does_not_fit_is_refused() -> None:
 
 def one_slot_taken(model: Any) -> tuple[FrameBatcher, Watch, Reply, Reply]:
     """A batcher of one slot; its reply held at its prompt, another waiting for the slot."""
-    batcher = FrameBatcher(FrameModel(model, slots=1, max_top_k=1), cuda_graphs=False)
-    watch = Watch(model, hold=True)
+    frames = FrameModel(model, slots=1, max_top_k=1)
+    batcher = FrameBatcher(frames, cuda_graphs=False)
+    watch = Watch(frames, hold=True)
     running = batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY)
     watch.called.wait(timeout=30)
     return batcher, watch, running, batcher.submit(prompt(model, 2, 5), FRAMES, GREEDY)
@@ -211,8 +222,9 @@ def test_a_reply_that_fills_the_window_leaves_a_slot_the_batch_still_runs() -> N
     batch of four, its slot idle among them."""
     window = 24
     model = build_tiny_csm(window=window)[0]
-    batcher = FrameBatcher(FrameModel(model, slots=4, max_top_k=1), cuda_graphs=False)
-    watch = Watch(model, hold=True)
+    frames = FrameModel(model, slots=4, max_top_k=1)
+    batcher = FrameBatcher(frames, cuda_graphs=False)
+    watch = Watch(frames, hold=True)
     others = [batcher.submit(prompt(model, 1, 4), 20, GREEDY)]
     watch.called.wait(timeout=30)
     others += [batcher.submit(prompt(model, seed, 4), 19, GREEDY) for seed in (2, 3)]
@@ -229,7 +241,7 @@ def test_a_broken_loop_fails_its_replies_instead_of_leaving_them_waiting(
 ) -> None:
     frames = FrameModel(model, slots=2, max_top_k=1)
     batcher = FrameBatcher(frames, cuda_graphs=False)
-    watch = Watch(model, hold=True)
+    watch = Watch(frames, hold=True)
     ending = batcher.submit(prompt(model, 1, 5), 2, GREEDY)
     watch.called.wait(timeout=30)
     running = batcher.submit(prompt(model, 2, 5), FRAMES, GREEDY)
@@ -256,7 +268,7 @@ def test_cuda_graphs_replay_exactly_the_eager_step() -> None:
         frames = FrameModel(model, slots=4, max_top_k=1)
         step = FrameGraphs(frames, buckets(4)).step if graphs else frames.step
         for row, embed in enumerate(embeds):
-            frames.prefill(row, embed, GREEDY)
+            admitted(frames, row, embed, GREEDY)
         made.append([])
         for _ in range(FRAMES):
             step(4)

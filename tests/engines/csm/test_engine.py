@@ -41,15 +41,21 @@ class Backbone:
     """Watches CSM's backbone (its first layer): one call per prompt, then one per frame, the
     end-of-audio frame included; can hold generation at a call."""
 
-    def __init__(self, model: Any, hold_at: int | None = None) -> None:
+    def __init__(self, engine: CsmEngine, hold_at: int | None = None) -> None:
         self.lengths: list[int] = []
         """Input length of each call: the prompt for a prefill, else 1."""
         self.hold_at = hold_at
         self.release = threading.Event()
-        model.backbone_model.layers[0].register_forward_pre_hook(self._hook, with_kwargs=True)
+        backbone = engine.runtime.frames.backbone
+        run = backbone.run
 
-    def _hook(self, _module: Any, args: Any, kwargs: dict[str, Any]) -> None:
-        inputs = args[0] if args else kwargs["hidden_states"]
+        def watched(inputs: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+            self._seen(inputs)
+            return run(inputs, *args, **kwargs)
+
+        backbone.run = watched  # type: ignore[method-assign]
+
+    def _seen(self, inputs: torch.Tensor) -> None:
         self.lengths.append(int(inputs.shape[1]))
         if len(self.lengths) == self.hold_at:
             self.release.wait(timeout=30)
@@ -116,7 +122,7 @@ def test_streamed_audio_equals_one_shot_decoding(model: Any) -> None:
 
 def test_first_audio_leaves_while_csm_still_generates(model: Any) -> None:
     engine = loaded(model)
-    watch = Backbone(model, hold_at=SETTINGS.first_chunk_frames + 2)
+    watch = Backbone(engine, hold_at=SETTINGS.first_chunk_frames + 2)
     stream = speak(engine)
     first = next(stream)  # generation is held a frame past the first chunk meanwhile
     frames_so_far = len(watch.lengths)
@@ -131,7 +137,7 @@ def test_first_audio_leaves_while_csm_still_generates(model: Any) -> None:
 
 def test_cancel_stops_generation_at_the_next_frame(model: Any) -> None:
     engine = loaded(model)
-    watch = Backbone(model)
+    watch = Backbone(engine)
     cancel = threading.Event()
     reply = conversation()
     stream = engine.synthesize(SynthesisRequest(TEXT, "csm_0", conversation=reply), cancel)
@@ -148,7 +154,7 @@ def test_cancel_stops_generation_at_the_next_frame(model: Any) -> None:
 
 def test_cancelled_before_start_generates_nothing(model: Any) -> None:
     engine = loaded(model)
-    watch = Backbone(model)
+    watch = Backbone(engine)
     cancel = threading.Event()
     cancel.set()
     with pytest.raises(SynthesisCancelled):
@@ -158,7 +164,7 @@ def test_cancelled_before_start_generates_nothing(model: Any) -> None:
 
 def test_a_consumer_that_stops_reading_stops_generation(model: Any) -> None:
     engine = loaded(model)
-    watch = Backbone(model)
+    watch = Backbone(engine)
     reply = conversation()
     stream = speak(engine, reply=reply)
     next(stream)
@@ -173,7 +179,7 @@ def test_end_of_audio_on_the_first_frame_yields_nothing(model: Any) -> None:
         model.lm_head.weight.zero_()
         model.depth_decoder.codebooks_head.weight.zero_()
     engine = loaded(model, temperature=0.0)
-    watch = Backbone(model)
+    watch = Backbone(engine)
     reply = conversation()
     assert list(speak(engine, reply=reply)) == []
     assert len(watch.lengths) == 2  # the prompt and the end frame: not on to the limit
@@ -183,19 +189,20 @@ def test_end_of_audio_on_the_first_frame_yields_nothing(model: Any) -> None:
 def test_engine_errors_propagate_and_the_engine_stays_usable(model: Any) -> None:
     engine = loaded(model)
 
-    def out_of_memory(*_args: Any) -> None:
+    def out_of_memory(*_args: Any, **_kwargs: Any) -> None:
         raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
 
-    hook = model.backbone_model.layers[0].register_forward_pre_hook(out_of_memory)
-    with pytest.raises(torch.cuda.OutOfMemoryError):
-        list(speak(engine))
-    hook.remove()
+    backbone = engine.runtime.frames.backbone
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backbone, "run", out_of_memory)
+        with pytest.raises(torch.cuda.OutOfMemoryError):
+            list(speak(engine))
     assert len(list(speak(engine))) > 0
 
 
 def test_each_segment_becomes_context_for_the_next(model: Any) -> None:
     engine = loaded(model, temperature=0.0)
-    watch = Backbone(model)
+    watch = Backbone(engine)
     runtime = engine.runtime
     kitchen = conversation("kitchen")
     texts = ["First.", "Second one.", "Third."]
@@ -213,7 +220,7 @@ def test_each_segment_becomes_context_for_the_next(model: Any) -> None:
 
 def test_context_is_trimmed_from_the_oldest_to_fit_the_window(model: Any) -> None:
     engine = loaded(model, temperature=0.0)
-    watch = Backbone(model)
+    watch = Backbone(engine)
     runtime = engine.runtime
     reply = conversation()
     texts = [f"Sentence number {n} is long enough." for n in range(5)]
@@ -238,7 +245,7 @@ def test_the_requests_conversation_context_is_read_and_fed(model: Any) -> None:
     store = HistoryStore(ContextSettings())
     engine = loaded(model, temperature=0.0)
     runtime = engine.runtime
-    watch = Backbone(model)
+    watch = Backbone(engine)
     reply = store.open("kitchen")
     reply.remember("csm", {"text_ids": [0, 1], "codes": np.zeros((3, 5))})  # another model's
     for text in ("First.", "Second."):
@@ -256,7 +263,7 @@ def test_the_requests_conversation_context_is_read_and_fed(model: Any) -> None:
 
 def test_the_prompt_holds_at_most_max_context_turns(model: Any) -> None:
     engine = loaded(model, max_context_turns=2)
-    watch = Backbone(model)
+    watch = Backbone(engine)
     reply = conversation()
     texts = ("One.", "Two.", "Three.", "Four.")
     for text in texts:
@@ -286,7 +293,7 @@ def test_a_reference_voice_opens_every_prompt(model: Any, tmp_path: Path) -> Non
     write_wav(tmp_path / "me.wav", 0.5, channels=2)
     engine = engine_for(model, reference_settings("me.wav"), (tmp_path,))
     engine.load()
-    watch = Backbone(model)
+    watch = Backbone(engine)
     runtime = engine.runtime
     (reference,) = engine.reference("cloned")
     assert reference.text_ids == runtime.text_ids(2, "Hello.")
@@ -367,7 +374,7 @@ def test_a_saved_model_that_prefers_codes_the_codec_lacks_still_speaks(tmp_path:
 
 def test_blank_text_and_unknown_voices(model: Any) -> None:
     engine = loaded(model)
-    watch = Backbone(model)
+    watch = Backbone(engine)
     assert list(speak(engine, "  ")) == []
     assert watch.lengths == []
     with pytest.raises(ValueError, match="no voice"):

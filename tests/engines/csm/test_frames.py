@@ -54,11 +54,26 @@ def generated(model: Any, embeds: torch.Tensor, frames: int) -> list[list[int]]:
     return codes[:-1] if codes and set(codes[-1][:-1]) == {eos} else codes
 
 
+def admitted(frames: FrameModel, row: int, embeds: torch.Tensor, sampling: Sampling) -> None:
+    """A prompt prefilled alone into slot `row`, which then generates."""
+    frames.prefill(row, embeds, [embeds.shape[1]])
+    frames.admit(row, embeds.shape[1], sampling)
+
+
+def choose(sampler: Sampler, logits: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
+    """One code per row of `logits`, every row with the same settings (as `admit` sets them)."""
+    rows = logits.shape[0]
+    sampling = torch.full((rows, 1), temperature > 0)
+    inverse = torch.full((rows, 1), 1 / temperature if temperature else 1.0)
+    top_k_index = torch.full((rows, 1), top_k - 1)
+    return sampler(logits, sampler.noise(1, sampling)[0], inverse, top_k_index)
+
+
 def looped(
     frames: FrameModel, embeds: torch.Tensor, count: int, sampling: Sampling = GREEDY
 ) -> list[list[int]]:
     """Up to `count` frames of one reply through the frame loop, alone in slot 0."""
-    frames.prefill(0, embeds, sampling)
+    admitted(frames, 0, embeds, sampling)
     codes = []
     for _ in range(count):
         frames.step(1)
@@ -118,7 +133,7 @@ def test_the_sampler_never_picks_a_code_the_codec_lacks() -> None:
     logits = torch.randn(4096, 2051)
     logits[:, 2048:] += 30
     for temperature, top_k in [(0.0, 1), (1.0, 50), (2.0, 2051)]:
-        codes = sampler(logits, torch.full((4096,), temperature), torch.full((4096,), top_k))
+        codes = choose(sampler, logits, temperature, top_k)
         assert int(codes.max()) < 2048
 
 
@@ -126,7 +141,7 @@ def test_end_of_audio_stays_possible_where_the_codec_lacks_its_code() -> None:
     sampler = Sampler(2051, 2048, eos_code=2050, max_top_k=50, device=torch.device("cpu"))
     logits = torch.zeros(2, 2051)
     logits[:, 2049:] = torch.tensor([5.0, 9.0])
-    codes = sampler(logits, torch.zeros(2), torch.ones(2, dtype=torch.long))
+    codes = choose(sampler, logits, 0.0, 1)
     assert codes.tolist() == [2050, 2050]
     frames = torch.tensor([[2050, 2050, 7], [2050, 3, 7], [1, 2, 3]])
     assert sampler.ends(frames).tolist() == [True, True, False]  # the 2nd has no audio
@@ -159,19 +174,19 @@ def test_sampling_draws_from_the_distribution_transformers_samples(
     draws = 50_000
     bound = (top_k / draws) ** 0.5
     model, _processor = build_tiny_csm()
-    frames = FrameModel(model, slots=1, max_top_k=64)
-    frames.prefill(0, prompt(model, seed=5, text_tokens=9), GREEDY)
+    eos = model.config.codebook_eos_token_id
+    sampler = Sampler(CODEBOOK_SIZE, CODEBOOK_SIZE, eos, CODEBOOK_SIZE, torch.device("cpu"))
     with torch.inference_mode():
-        logits = model.lm_head(frames.hidden[:1]).float().expand(draws, -1)
+        embeds = prompt(model, seed=5, text_tokens=9)
+        hidden = model.backbone_model(inputs_embeds=embeds).last_hidden_state[:, -1]
+        logits = model.lm_head(hidden).float().expand(draws, -1)
         warped = LogitsProcessorList(
             [TemperatureLogitsWarper(temperature), TopKLogitsWarper(top_k)]
         )(torch.zeros(draws, 0, dtype=torch.long), logits.clone())
         exact = torch.softmax(warped[0].double(), dim=-1)
         torch.manual_seed(0)
         theirs = torch.multinomial(torch.softmax(warped, dim=-1), 1)[:, 0]
-        ours = frames.sampler(
-            logits, torch.full((draws,), temperature), torch.full((draws,), top_k)
-        )
+        ours = choose(sampler, logits, temperature, top_k)
     assert int((exact > 0).sum()) == top_k
     assert set(ours.tolist()) <= set(exact.nonzero()[:, 0].tolist())
     assert total_variation(histogram(ours, 64), exact) < bound
@@ -203,8 +218,8 @@ def test_end_of_audio_ends_a_slot_on_the_device_and_leaves_the_others() -> None:
         model.lm_head.weight.zero_()
         model.depth_decoder.codebooks_head.weight.zero_()
     frames = FrameModel(model, slots=2, max_top_k=CODEBOOK_SIZE)
-    frames.prefill(0, prompt(model, seed=7, text_tokens=6), GREEDY)
-    frames.prefill(1, prompt(model, seed=8, text_tokens=6), Sampling(1.0, CODEBOOK_SIZE))
+    admitted(frames, 0, prompt(model, seed=7, text_tokens=6), GREEDY)
+    admitted(frames, 1, prompt(model, seed=8, text_tokens=6), Sampling(1.0, CODEBOOK_SIZE))
     torch.manual_seed(0)
     frames.step(2)
     assert frames.finished.tolist() == [True, False]

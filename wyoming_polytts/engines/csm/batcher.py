@@ -204,7 +204,9 @@ class FrameBatcher:
             return
         row = len(self._running)
         try:
-            self._frames.prefill(row, job.embeds, job.sampling)
+            tokens = job.embeds.shape[1]
+            self._frames.prefill(row, job.embeds, [tokens])
+            self._frames.admit(row, tokens, job.sampling)
         except Exception as err:
             _LOGGER.exception("CSM failed to read a prompt")
             job.end(None, err)

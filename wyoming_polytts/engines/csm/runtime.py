@@ -50,6 +50,8 @@ class CsmRuntime:
         self.frame_rate = float(codec.config.frame_rate)
         self.num_codebooks = int(model.config.num_codebooks)
         frames = FrameModel(model, slots=settings.max_batch, max_top_k=settings.top_k)
+        self.frames = frames
+        """The frame loop's model; its thread alone runs it."""
         # A top-k beyond the vocabulary samples from all of it (the sampler's bound)
         self._sampling = Sampling(settings.temperature, frames.sampler.max_top_k)
         cuda_graphs = settings.cuda_graphs and frames.device.type == "cuda"

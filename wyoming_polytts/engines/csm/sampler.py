@@ -3,7 +3,8 @@
 transformers samples with `softmax` and `torch.multinomial` and decides on the host when to
 stop, one synchronisation per codebook. Gumbel-max draws from the same distribution with
 elementwise ops and an argmax, so a whole frame stays on the device and can be captured in
-a CUDA graph. Codes the codec lacks are never chosen, so no reply can fail on one.
+a CUDA graph; the noise of a whole frame is drawn at once, so a codebook's choice costs
+seven kernels. Codes the codec lacks are never chosen, so no reply can fail on one.
 """
 
 from __future__ import annotations
@@ -36,28 +37,41 @@ class Sampler:
         codes = torch.arange(vocab_size, device=device)
         # CSM's vocabulary (2051) is wider than Mimi's codebook (2048); the end-of-audio code
         # stays possible even where it lies outside the codec, so a reply can always end
-        self._allowed = (codes < codebook_size) | (codes == eos_code)
+        allowed = (codes < codebook_size) | (codes == eos_code)
+        self._excluded = torch.zeros(vocab_size, device=device).masked_fill(~allowed, -torch.inf)
+        """Added to the logits: -inf on the codes never chosen."""
         self.max_top_k = min(max_top_k, vocab_size)
         """The largest top-k a row may ask for: one `topk` of this size serves every row."""
+        self._vocab_size = vocab_size
         self._eos_code = eos_code
         self._codebook_size = codebook_size
 
+    def noise(self, codebooks: int, sampling: torch.Tensor) -> torch.Tensor:
+        """The noise of `codebooks` choices for rows whose `sampling` (rows, 1) is true, 0 for
+        the greedy ones: the logarithm of exponential draws, i.e. minus Gumbel noise."""
+        rows = sampling.shape[0]
+        draws = self._excluded.new_empty(codebooks, rows, self._vocab_size).exponential_()
+        return torch.where(sampling, draws.log_(), 0.0)
+
     def __call__(
-        self, logits: torch.Tensor, temperature: torch.Tensor, top_k: torch.Tensor
+        self,
+        logits: torch.Tensor,
+        noise: torch.Tensor,
+        inverse_temperature: torch.Tensor,
+        top_k_index: torch.Tensor,
     ) -> torch.Tensor:
-        """A code per row of `logits` (rows, vocab); `temperature` and `top_k` are (rows,).
+        """A code per row of `logits` (rows, vocab), with `noise` (rows, vocab) from `noise`;
+        `inverse_temperature` (rows, 1) is 1 for greedy rows, `top_k_index` (rows, 1) each
+        row's top-k less one.
 
         The same distribution as transformers' temperature and top-k processors followed by
         `multinomial`: logits divided by the temperature, all below the k-th largest dropped
-        (ties kept), then Gumbel-max, i.e. the argmax of logits plus Gumbel noise."""
-        logits = logits.float().masked_fill(~self._allowed, float("-inf"))
-        greedy = logits.argmax(dim=-1)
-        sampling = temperature > 0
-        scaled = logits / torch.where(sampling, temperature, 1.0)[:, None]
-        kth = scaled.topk(self.max_top_k, dim=-1).values.gather(-1, top_k[:, None] - 1)
-        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-        gumbel = -torch.log(-torch.log(torch.rand_like(scaled)))
-        return torch.where(sampling, (scaled + gumbel).argmax(dim=-1), greedy)
+        (ties kept), then Gumbel-max, i.e. the argmax of logits plus Gumbel noise. Greedy rows
+        have no noise: the argmax of the logits, the first of equals as transformers takes."""
+        scaled = torch.addcmul(self._excluded, logits, inverse_temperature)
+        kth = scaled.topk(self.max_top_k, dim=-1).values.gather(-1, top_k_index)
+        kept = (scaled - noise).masked_fill_(scaled < kth, -torch.inf)
+        return kept.argmax(dim=-1)
 
     def ends(self, codes: torch.Tensor) -> torch.Tensor:
         """Per frame of `codes` (rows, codebooks): whether it ends the reply instead of being
