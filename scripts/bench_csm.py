@@ -220,7 +220,7 @@ def frame_parts(
         "sampling": sampling,
     }
     cuda = frames.device.type == "cuda"
-    with torch.inference_mode():  # what the driver thread runs under, captures included
+    with torch.no_grad():  # what the driver thread runs under, captures included
         if graphs:
             parts = {name: capture(work).replay for name, work in parts.items()}
         ms = {name: timed(work, cuda, repeats) * 1000 for name, work in parts.items()}
@@ -234,7 +234,7 @@ def frame_parts(
 
 def kernels_per_frame(frames: FrameModel, batch: int) -> int:
     """What one eager frame step of `batch` replies launches (a graph replays the same)."""
-    with torch.inference_mode():
+    with torch.no_grad():
         frames.step(batch)  # warm: nothing lazy in the count
         return sum(kernels(functools.partial(frames.step, batch), frames.device).values())
 
@@ -248,11 +248,14 @@ def prefill_rows(model: Any, tokens: Sequence[int], repeats: int) -> list[str]:
         embeds = torch.randn(1, length, int(model.config.hidden_size), device=frames.device)
         embeds = embeds.to(model.dtype)
         work = functools.partial(frames.prefill, 0, embeds, [length])
-        timing = functools.partial(timed, work, cuda, repeats)
-        seconds = in_own_thread(lambda: {"s": timing()})["s"]
+        seconds = in_own_thread(functools.partial(timed_ms, work, cuda, repeats))["ms"] / 1000
         count = sum(kernels(work, frames.device).values())
         lines.append(f"| {length} | {seconds * 1000:.1f} | {count} |")
     return lines
+
+
+def timed_ms(work: Callable[[], object], cuda: bool, repeats: int) -> dict[str, float]:
+    return {"ms": timed(work, cuda, repeats) * 1000}
 
 
 def in_own_thread(work: Callable[[], dict[str, float]]) -> dict[str, float]:

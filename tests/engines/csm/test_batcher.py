@@ -266,7 +266,7 @@ def test_cuda_graphs_replay_exactly_the_eager_step() -> None:
     made = []
     for graphs in (False, True):
         frames = FrameModel(model, slots=4, max_top_k=1)
-        step = FrameGraphs(frames, buckets(4)).step if graphs else frames.step
+        step = FrameGraphs(frames.step, buckets(4)).step if graphs else frames.step
         for row, embed in enumerate(embeds):
             admitted(frames, row, embed, GREEDY)
         made.append([])

@@ -15,6 +15,7 @@ from transformers.generation.logits_process import (
 from transformers.initialization import no_init_weights
 
 from wyoming_polytts.engines.csm.frames import FrameModel
+from wyoming_polytts.engines.csm.graphs import compiled_step
 from wyoming_polytts.engines.csm.sampler import Sampler, Sampling
 from wyoming_polytts.testing.csm_tiny import (
     CODEBOOK_SIZE,
@@ -97,13 +98,48 @@ def test_greedy_frames_are_exactly_those_of_transformers_generate(
     assert looped(FrameModel(model, slots=2, max_top_k=1), embeds, 20) == expected
 
 
-def test_a_model_on_other_attention_is_switched_to_sdpa_and_stays_exact() -> None:
-    """The loop's masks are SDPA's booleans; eager attention would add them as numbers."""
+def test_a_model_on_eager_attention_makes_the_same_codes() -> None:
+    """The loop runs its own attention whatever transformers' modules are set to."""
     model, _processor = build_tiny_csm()
     embeds = prompt(model, seed=1, text_tokens=5)
     expected = generated(model, embeds, 8)
     model.set_attn_implementation("eager")
+    assert generated(model, embeds, 8) == expected
     assert looped(FrameModel(model, slots=1, max_top_k=1), embeds, 8) == expected
+
+
+def test_many_frames_of_two_replies_in_one_batch_are_those_of_generate() -> None:
+    """60 frames each, two prompts of other lengths side by side in a batch of two."""
+    model, _processor = build_tiny_csm()
+    embeds = [prompt(model, seed=9, text_tokens=7), prompt(model, seed=10, text_tokens=30)]
+    expected = [generated(model, embed, 60) for embed in embeds]
+    frames = FrameModel(model, slots=2, max_top_k=1)
+    for row, embed in enumerate(embeds):
+        admitted(frames, row, embed, GREEDY)
+    made: list[list[list[int]]] = [[], []]
+    for _ in range(60):
+        frames.step(2)
+        for row in range(2):
+            made[row].append(frames.codes[row].tolist())
+    assert made == expected
+
+
+def test_the_compiled_step_makes_the_codes_of_the_eager_step() -> None:
+    """csm.torch_compile: the frame as one inductor graph, compiled for one batch size only
+    (a compilation takes most of a minute on two cores), greedy codes as the eager step's."""
+    model, _processor = build_tiny_csm()
+    embeds = [prompt(model, seed=1, text_tokens=5), prompt(model, seed=2, text_tokens=17)]
+    made: list[list[list[list[int]]]] = []
+    for compiled in (False, True):
+        frames = FrameModel(model, slots=2, max_top_k=1)
+        step = compiled_step(frames, [2]) if compiled else frames.step
+        for row, embed in enumerate(embeds):
+            admitted(frames, row, embed, GREEDY)
+        made.append([])
+        for _ in range(20):
+            step(2)
+            made[-1].append(frames.codes.tolist())
+    assert made[0] == made[1]
 
 
 def test_greedy_frames_of_the_full_size_architecture_are_those_of_generate() -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .frames import FrameModel
-from .graphs import FrameGraphs
+from .graphs import FrameGraphs, compiled_step
 from .sampler import Sampling
 
 _LOGGER = logging.getLogger(__name__)
@@ -122,10 +122,11 @@ class _Job:
 class FrameBatcher:
     """Owns a FrameModel from its own thread; `submit` from any thread."""
 
-    def __init__(self, frames: FrameModel, cuda_graphs: bool) -> None:
+    def __init__(self, frames: FrameModel, cuda_graphs: bool, compiled: bool = False) -> None:
         self._frames = frames
         self.buckets = buckets(frames.slots)
-        self._step = FrameGraphs(frames, self.buckets).step if cuda_graphs else frames.step
+        step = compiled_step(frames, self.buckets) if compiled else frames.step
+        self._step = FrameGraphs(step, self.buckets).step if cuda_graphs else step
         self._pending: deque[_Job] = deque()
         self._running: list[_Job] = []
         """The replies in the batch: the reply in slot n is the n-th."""
@@ -173,7 +174,7 @@ class FrameBatcher:
     def _drive(self) -> None:
         error: Exception | None = None
         try:
-            with torch.inference_mode():
+            with torch.no_grad():
                 while (joining := self._next()) is not None:
                     for job in joining:
                         self._join(job)

@@ -32,7 +32,8 @@ class FrameModel:
     (`move`). Rows past the replies in a batch compute garbage that no reply ever reads:
     their keys go to a scratch position past the window, so a row whose prompt is being
     prefilled meanwhile keeps its cache. `step`'s two halves, `sample_frame` and `advance`,
-    are public for timing; run them in inference mode."""
+    are public for timing; run them under `torch.no_grad` (torch.compile cannot trace the
+    in-place updates of inference mode's tensors)."""
 
     def __init__(self, model: Any, slots: int, max_top_k: int) -> None:
         config = model.config
@@ -41,7 +42,8 @@ class FrameModel:
         self.window = int(config.max_position_embeddings)
         self.device: torch.device = model.lm_head.weight.device
         self._vocab_size = int(config.vocab_size)
-        with torch.inference_mode():
+        # not inference tensors: torch.compile cannot trace in-place updates to those
+        with torch.no_grad():
             backbone, depth = model.backbone_model, model.depth_decoder.model
             self.sampler = Sampler(
                 self._vocab_size,
@@ -92,7 +94,7 @@ class FrameModel:
             self.finished = torch.zeros(slots, dtype=torch.bool, device=self.device)
             """Per slot: whether that frame ended the reply (end of audio) instead."""
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def prefill(
         self, row: int, embeds: torch.Tensor, lengths: Sequence[int], start: int = 0
     ) -> None:
@@ -117,7 +119,7 @@ class FrameModel:
         first = torch.arange(count, device=self.device)
         self.hidden[rows] = self.backbone.normalized(hidden[first, last])
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def admit(self, row: int, length: int, sampling: Sampling) -> None:
         """Slot `row`, its prompt of `length` tokens prefilled, generates from the next frame."""
         self.positions[row] = length
@@ -126,7 +128,7 @@ class FrameModel:
         self.top_k[row] = sampling.top_k - 1
         self.active[row] = 1
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def step(self, batch: int) -> None:
         """One frame for rows 0..batch-1 into `codes` and `finished`; no host sync."""
         rows = slice(0, batch)
@@ -175,7 +177,7 @@ class FrameModel:
         self.hidden[rows] = self.backbone.normalized(hidden[:, -1])
         positions += self.active[rows]
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def move(self, source: int, target: int) -> None:
         """Slot `source`'s reply (or prompt so far) continues in slot `target`."""
         self.backbone.move(source, target)  # the depth cache starts anew every frame
@@ -189,7 +191,7 @@ class FrameModel:
         ):
             state[target] = state[source]
 
-    @torch.inference_mode()
+    @torch.no_grad()
     def release(self, row: int) -> None:
         """Free slot `row`. Batches may still run it (rows up to their bucket): it then
         writes to the scratch position, never into the window."""

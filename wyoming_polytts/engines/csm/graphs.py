@@ -1,9 +1,10 @@
-"""The frame step as CUDA graphs: captured once per batch size at load, replayed per frame.
+"""The frame step compiled and as CUDA graphs: once per batch size at load, replayed per frame.
 
 A CSM-1B frame is about 1,400 small kernels (one backbone step, 31 depth-decoder steps,
 32 samplings). Launched one by one from Python, the launches rather than the GPU set the
 pace; a graph replays them all with one launch. The graph records `FrameModel.step` itself,
-the function the CPU runs eagerly, so the tests on the CPU cover what the graph replays.
+the function the CPU runs eagerly (or its `torch.compile`d form, with csm.torch_compile), so
+the tests on the CPU cover what the graph replays.
 """
 
 from __future__ import annotations
@@ -40,16 +41,32 @@ def capture(work: Callable[[], object], pool: Any = None) -> torch.cuda.CUDAGrap
     return graph
 
 
-class FrameGraphs:
-    """One graph of `frames.step(size)` per batch size in `sizes`; build it at load, while
-    no reply holds a slot (the warm-up runs step every slot)."""
+def compiled_step(frames: FrameModel, sizes: Sequence[int]) -> Callable[[int], None]:
+    """`frames.step` through `torch.compile` (the whole frame as one graph, shapes static),
+    compiled for each batch size in `sizes` now, at load, while no reply holds a slot: a
+    compilation takes seconds to minutes, which no reply may wait for."""
+    started = time.perf_counter()
+    step: Callable[[int], None] = torch.compile(frames.step, fullgraph=True, dynamic=False)
+    for size in sizes:
+        step(size)
+    _LOGGER.info(
+        "Compiled the CSM frame step for batches of %s in %.1f s",
+        ", ".join(map(str, sizes)),
+        time.perf_counter() - started,
+    )
+    return step
 
-    def __init__(self, frames: FrameModel, sizes: Sequence[int]) -> None:
+
+class FrameGraphs:
+    """One graph of `step(size)` per batch size in `sizes`; build it at load, while no reply
+    holds a slot (the warm-up runs step every slot)."""
+
+    def __init__(self, step: Callable[[int], None], sizes: Sequence[int]) -> None:
         started = time.perf_counter()
         pool = torch.cuda.graph_pool_handle()
         # Largest first: the shared pool then already holds what the smaller ones need
         self._graphs = {
-            size: capture(functools.partial(frames.step, size), pool)
+            size: capture(functools.partial(step, size), pool)
             for size in sorted(sizes, reverse=True)
         }
         _LOGGER.info(

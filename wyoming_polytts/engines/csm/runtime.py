@@ -55,7 +55,9 @@ class CsmRuntime:
         # A top-k beyond the vocabulary samples from all of it (the sampler's bound)
         self._sampling = Sampling(settings.temperature, frames.sampler.max_top_k)
         cuda_graphs = settings.cuda_graphs and frames.device.type == "cuda"
-        self._batcher = FrameBatcher(frames, cuda_graphs=cuda_graphs)
+        self._batcher = FrameBatcher(
+            frames, cuda_graphs=cuda_graphs, compiled=settings.torch_compile
+        )
 
     def text_ids(self, speaker: int, text: str) -> tuple[int, ...]:
         """A turn's text tokens, as CSM's chat template writes them."""

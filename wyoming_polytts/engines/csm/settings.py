@@ -44,6 +44,10 @@ class CsmSettings:
     cuda_graphs: bool = True
     """On CUDA, replay the frame step from CUDA graphs captured at load (one per batch size
     1, 2, 4, 8) instead of launching its kernels one by one from Python."""
+    torch_compile: bool = False
+    """Compile the frame step with torch.compile at load (one graph per batch size, then
+    captured as CUDA graphs where those are on). Off until a GPU has measured it; compiling
+    takes minutes at load."""
     first_chunk_frames: int = bounded(3, 1, 25)
     """Frames (80 ms each) decoded before the first audio leaves."""
     chunk_frames: int = bounded(6, 1, 50)
@@ -62,7 +66,8 @@ class CsmSettings:
         "workers": "CSM's replies share one batched frame step now; csm.max_batch (1-8, "
         "default 8) sets how many it speaks at once",
         "compile": "CSM runs its own frame loop on static caches now, replayed from CUDA "
-        "graphs (csm.cuda_graphs, default true)",
+        "graphs (csm.cuda_graphs, default true); csm.torch_compile (default false) compiles "
+        "that loop's step",
     }
 
     def __post_init__(self) -> None:

@@ -6,8 +6,9 @@ sin are recomputed per call and `rotate_half` concatenates, q/k/v and gate/up ar
 GEMMs. Here the same weights run in 17 a layer: q/k/v and gate/up concatenated once, each
 norm's weight (and its sqrt(hidden) factor) folded into the GEMM that reads it, so a norm is
 a vector norm, a hypot and a division; RoPE's tables are computed once, with the sign of
-`rotate_half` in the sine, so a rotation is a product, a flip and one addcmul; the residual
-adds are the GEMMs' own `addmm`; keys and values share one cache tensor, written once.
+`rotate_half` in the sine, so a rotation is a flip, a product and an addcmul, in place; the
+residual adds are the GEMMs' own `addmm`; keys and values share one cache tensor, written
+once.
 """
 
 from __future__ import annotations
@@ -147,7 +148,7 @@ class DecoderStack:
             qkv = qkv.view(batch, tokens, rotated + self.kv_heads, self.head_dim)
             query_key = qkv[:, :, :rotated]
             swapped = query_key.unflatten(-1, (2, -1)).flip(-2).flatten(-2)
-            torch.addcmul(query_key * cos, swapped, sin, out=query_key)
+            query_key.mul_(cos).addcmul_(swapped, sin)
             key_value = qkv[:, :, self.heads :].transpose(1, 2)
             if index is None:
                 rows_cache[:, :, keys_at].copy_(key_value)
