@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -101,7 +102,8 @@ def test_a_batch_of_three_gives_each_reply_the_codes_it_gets_alone(
     watch.release.set()
     assert [codes(reply) for reply in replies] == expected
     assert [reply.ending for reply in replies] == [Ending.LIMIT] * 3
-    assert [tokens for _batch, tokens in watch.shapes if tokens > 1] == [4, 11, 18]
+    # the two that waited are read in one call, the shorter padded
+    assert [shape for shape in watch.shapes if shape[1] > 1] == [(1, 4), (2, 18)]
     # the first reply's first frame alone; three replies in the batch of four; two left
     assert watch.steps == [1] + [4] * (FRAMES - 1) + [2]
 
@@ -274,3 +276,58 @@ def test_cuda_graphs_replay_exactly_the_eager_step() -> None:
             step(4)
             made[-1].append(frames.codes[:3].tolist())
     assert made[0] == made[1]
+
+
+def test_a_long_prompt_is_read_in_chunks_between_the_frames_of_the_others(model: Any) -> None:
+    """Prompts over the chunk (16 tokens) are read one chunk between two frames, one such
+    prompt at a time; the replies speaking meanwhile keep their frames, all codes as alone."""
+    frames = FrameModel(model, slots=4, max_top_k=1)
+    batcher = FrameBatcher(frames, cuda_graphs=False, prefill_chunk=16)
+    embeds = [prompt(model, 1, 5), prompt(model, 2, 40), prompt(model, 3, 20)]
+    expected = alone(batcher, embeds)
+    watch = Watch(frames, hold=True)
+    running = batcher.submit(embeds[0], FRAMES, GREEDY)
+    watch.called.wait(timeout=30)
+    joining = [batcher.submit(prompt, FRAMES, GREEDY) for prompt in embeds[1:]]
+    watch.release.set()
+    assert [codes(reply) for reply in (running, *joining)] == expected
+    reads = [shape for shape in watch.shapes if shape[1] > 1]
+    assert reads == [(1, 5), (1, 16), (1, 16), (1, 8), (1, 16), (1, 4)]
+    # a frame of the running reply between any two chunks
+    chunks = [index for index, shape in enumerate(watch.shapes) if shape[1] > 1][1:]
+    assert all(later - earlier > 1 for earlier, later in itertools.pairwise(chunks))
+    batcher.close()
+
+
+def test_a_reply_leaving_while_a_long_prompt_is_read_leaves_its_codes_unchanged(
+    model: Any,
+) -> None:
+    """The reply in front ends after 2 frames, mid-read: the prompt's slot moves down."""
+    frames = FrameModel(model, slots=4, max_top_k=1)
+    batcher = FrameBatcher(frames, cuda_graphs=False, prefill_chunk=8)
+    short, long = prompt(model, 1, 5), prompt(model, 2, 60)
+    expected = alone(batcher, [long])[0]
+    watch = Watch(frames, hold=True)
+    leaving = batcher.submit(short, 2, GREEDY)
+    watch.called.wait(timeout=30)
+    read = batcher.submit(long, FRAMES, GREEDY)
+    watch.release.set()
+    assert len(codes(leaving)) == 2
+    assert codes(read) == expected
+    batcher.close()
+
+
+def test_a_long_prompt_cancelled_while_read_ends_and_frees_its_slot(model: Any) -> None:
+    frames = FrameModel(model, slots=1, max_top_k=1)
+    batcher = FrameBatcher(frames, cuda_graphs=False, prefill_chunk=8)
+    watch = Watch(frames, hold=True)
+    stop = threading.Event()
+    cancelled = batcher.submit(prompt(model, 2, 60), FRAMES, GREEDY, should_stop=stop.is_set)
+    watch.called.wait(timeout=30)
+    stop.set()
+    watch.release.set()
+    assert codes(cancelled) == []
+    assert cancelled.ending == Ending.CANCELLED
+    assert len([shape for shape in watch.shapes if shape[1] > 1]) == 1
+    assert len(codes(batcher.submit(prompt(model, 1, 5), FRAMES, GREEDY))) == FRAMES
+    batcher.close()

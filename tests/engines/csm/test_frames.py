@@ -124,6 +124,35 @@ def test_many_frames_of_two_replies_in_one_batch_are_those_of_generate() -> None
     assert made == expected
 
 
+def test_prompts_read_in_chunks_or_padded_side_by_side_make_the_codes_of_generate() -> None:
+    """A prompt read 16 tokens at a time (attention over what is read so far), and two
+    prompts of other lengths read in one call, the shorter padded, then stepped together."""
+    model, _processor = build_tiny_csm()
+    long, short = prompt(model, seed=11, text_tokens=40), prompt(model, seed=12, text_tokens=9)
+    expected = [generated(model, embeds, 20) for embeds in (long, short)]
+    chunked = FrameModel(model, slots=2, max_top_k=1)
+    for start in range(0, 40, 16):
+        chunk = long[:, start : start + 16]
+        chunked.prefill(1, chunk, [chunk.shape[1]], start=start)
+    chunked.admit(1, 40, GREEDY)
+    codes = []
+    for _ in range(20):
+        chunked.step(2)  # slot 0 holds no reply: it writes to the scratch, not the window
+        codes.append(chunked.codes[1].tolist())
+    assert codes == expected[0]
+    together = FrameModel(model, slots=2, max_top_k=1)
+    padded = torch.cat([long, torch.nn.functional.pad(short, (0, 0, 0, 31))])
+    together.prefill(0, padded, [40, 9])
+    together.admit(0, 40, GREEDY)
+    together.admit(1, 9, GREEDY)
+    made: list[list[list[int]]] = [[], []]
+    for _ in range(20):
+        together.step(2)
+        for row in range(2):
+            made[row].append(together.codes[row].tolist())
+    assert made == expected
+
+
 def test_the_compiled_step_makes_the_codes_of_the_eager_step() -> None:
     """csm.torch_compile: the frame as one inductor graph, compiled for one batch size only
     (a compilation takes most of a minute on two cores), greedy codes as the eager step's."""

@@ -1,10 +1,12 @@
 """Continuous batching for CSM: one thread steps every reply generating at the same time.
 
-Replies come from the engine's worker threads (one per reply). Each prompt is prefilled
-alone, then the reply joins the batch between two frames; every frame is one `step` for
-the whole batch, and a reply that ends, hits its limit or is cancelled leaves before the
-next. Batch sizes are rounded up to a few buckets so that one CUDA graph per bucket,
-captured at load, serves every mix of replies.
+Replies come from the engine's worker threads (one per reply). Between two frames the
+prompts that arrived are read (prefilled) in one batched call and their replies join the
+batch; a prompt longer than a chunk is read a chunk between each two frames instead, so the
+replies already speaking keep their pace. Every frame is one `step` for the whole batch,
+and a reply that ends, hits its limit or is cancelled leaves before the next. Batch sizes
+are rounded up to a few buckets so that one CUDA graph per bucket, captured at load, serves
+every mix of replies.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+from torch.nn import functional
 
 from .frames import FrameModel
 from .graphs import FrameGraphs, compiled_step
@@ -109,6 +112,12 @@ class _Job:
     sampling: Sampling
     should_stop: Callable[[], bool]
     reply: Reply = field(default_factory=Reply)
+    long: bool = False
+    """Longer than a chunk: read a chunk per frame, in its own slot."""
+    row: int = 0
+    """While being read: its slot."""
+    read: int = 0
+    """While being read: the prompt's tokens read so far."""
     frames: int = 0
     """Frames made so far, the end-of-audio frame included (as `max_new_tokens` counts)."""
 
@@ -122,8 +131,17 @@ class _Job:
 class FrameBatcher:
     """Owns a FrameModel from its own thread; `submit` from any thread."""
 
-    def __init__(self, frames: FrameModel, cuda_graphs: bool, compiled: bool = False) -> None:
+    def __init__(
+        self,
+        frames: FrameModel,
+        cuda_graphs: bool,
+        compiled: bool = False,
+        prefill_chunk: int = 512,
+    ) -> None:
         self._frames = frames
+        self._chunk = prefill_chunk
+        self._reading: _Job | None = None
+        """The long prompt being read, a chunk per frame, in the slot after the replies."""
         self.buckets = buckets(frames.slots)
         step = compiled_step(frames, self.buckets) if compiled else frames.step
         self._step = FrameGraphs(step, self.buckets).step if cuda_graphs else step
@@ -176,8 +194,9 @@ class FrameBatcher:
         try:
             with torch.no_grad():
                 while (joining := self._next()) is not None:
-                    for job in joining:
-                        self._join(job)
+                    self._join(joining)
+                    if self._reading is not None:
+                        self._read_chunk(self._reading)
                     if self._running:
                         self._frame()
         except Exception as err:  # a bug or a dead device: no reply may wait forever
@@ -186,34 +205,101 @@ class FrameBatcher:
         finally:
             with self._wake:
                 self._closed = True
-            for job in (*self._running, *self._pending):
+            reading = [] if self._reading is None else [self._reading]
+            for job in (*self._running, *reading, *self._pending):
                 job.end(Ending.CANCELLED if error is None else None, error)
 
     def _next(self) -> list[_Job] | None:
-        """Wait for work; the replies that join before the next frame, or None to stop."""
+        """Wait for work; the replies that join before the next frame, or None to stop. A
+        prompt longer than a chunk comes last, and only while no other is being read."""
         with self._wake:
-            while not (self._closed or self._pending or self._running):
+            while not (self._closed or self._pending or self._running or self._reading):
                 self._wake.wait()
             if self._closed:
                 return None
-            free = self._frames.slots - len(self._running)
-            return [self._pending.popleft() for _ in range(min(free, len(self._pending)))]
+            free = self._frames.slots - len(self._running) - (self._reading is not None)
+            joining: list[_Job] = []
+            while self._pending and len(joining) < free:
+                long = self._pending[0].embeds.shape[1] > self._chunk
+                if long and (self._reading is not None or any(job.long for job in joining)):
+                    break
+                joining.append(self._pending.popleft())
+                joining[-1].long = long
+            return joining
 
-    def _join(self, job: _Job) -> None:
+    def _join(self, joining: list[_Job]) -> None:
+        """The short prompts read in one call, into the rows after the running replies; a
+        long one takes the row after them, to be read a chunk per frame."""
+        kept = []
+        for job in joining:
+            if job.stopped():
+                job.end(Ending.CANCELLED)
+            else:
+                kept.append(job)
+        joining = kept
+        short = [job for job in joining if not job.long]
+        if self._reading is not None and short:  # it keeps the row after the replies
+            self._seat(self._reading, len(self._running) + len(short))
+        first = len(self._running)
+        if short:
+            lengths = [job.embeds.shape[1] for job in short]
+            embeds = torch.cat(
+                [
+                    functional.pad(job.embeds, (0, 0, 0, max(lengths) - length))
+                    for job, length in zip(short, lengths, strict=True)
+                ]
+            )
+            try:
+                self._frames.prefill(first, embeds, lengths)
+                for row, (job, length) in enumerate(zip(short, lengths, strict=True), first):
+                    self._frames.admit(row, length, job.sampling)
+            except Exception as err:
+                _LOGGER.exception("CSM failed to read a prompt")
+                for row, job in enumerate(short, first):
+                    job.end(None, err)
+                    self._frames.release(row)
+            else:
+                self._running += short
+        for job in joining:
+            if job.long:
+                job.row = len(self._running)
+                self._reading = job
+        if self._reading is not None:  # after a failed read, the replies' rows are fewer
+            self._seat(self._reading, len(self._running))
+
+    def _read_chunk(self, job: _Job) -> None:
+        """The next chunk of the long prompt being read; it joins once it is all read."""
         if job.stopped():
-            job.end(Ending.CANCELLED)
+            self._stop_reading(Ending.CANCELLED)
             return
-        row = len(self._running)
+        tokens = job.embeds.shape[1]
+        end = min(job.read + self._chunk, tokens)
         try:
-            tokens = job.embeds.shape[1]
-            self._frames.prefill(row, job.embeds, [tokens])
-            self._frames.admit(row, tokens, job.sampling)
+            chunk = job.embeds[:, job.read : end]
+            self._frames.prefill(job.row, chunk, [end - job.read], start=job.read)
+            job.read = end
+            if end == tokens:
+                self._frames.admit(job.row, tokens, job.sampling)
         except Exception as err:
             _LOGGER.exception("CSM failed to read a prompt")
-            job.end(None, err)
-            self._frames.release(row)
+            self._stop_reading(None, err)
             return
-        self._running.append(job)
+        if end == tokens:
+            self._running.append(job)
+            self._reading = None
+
+    def _stop_reading(self, ending: Ending | None, error: BaseException | None = None) -> None:
+        job, self._reading = self._reading, None
+        assert job is not None
+        job.end(ending, error)
+        self._frames.release(job.row)
+
+    def _seat(self, job: _Job, row: int) -> None:
+        """The prompt being read moves to slot `row` (its old slot is freed)."""
+        if job.row != row:
+            self._frames.move(job.row, row)
+            self._frames.release(job.row)
+            job.row = row
 
     def _frame(self) -> None:
         """One frame for every reply in the batch, handed out; then the ended ones leave."""
@@ -236,6 +322,8 @@ class FrameBatcher:
             for row in range(count):
                 self._frames.release(row)
             self._running.clear()
+            if self._reading is not None:
+                self._seat(self._reading, 0)
             return
         leaving: dict[int, Ending] = {}
         for row, job in enumerate(self._running):
@@ -259,3 +347,5 @@ class FrameBatcher:
                 self._running[row] = self._running[last]
             self._running.pop()
             self._frames.release(last)
+        if self._reading is not None:
+            self._seat(self._reading, len(self._running))

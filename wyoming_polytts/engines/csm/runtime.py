@@ -56,7 +56,10 @@ class CsmRuntime:
         self._sampling = Sampling(settings.temperature, frames.sampler.max_top_k)
         cuda_graphs = settings.cuda_graphs and frames.device.type == "cuda"
         self._batcher = FrameBatcher(
-            frames, cuda_graphs=cuda_graphs, compiled=settings.torch_compile
+            frames,
+            cuda_graphs=cuda_graphs,
+            compiled=settings.torch_compile,
+            prefill_chunk=settings.prefill_chunk,
         )
 
     def text_ids(self, speaker: int, text: str) -> tuple[int, ...]:

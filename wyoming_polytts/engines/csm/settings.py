@@ -44,6 +44,10 @@ class CsmSettings:
     cuda_graphs: bool = True
     """On CUDA, replay the frame step from CUDA graphs captured at load (one per batch size
     1, 2, 4, 8) instead of launching its kernels one by one from Python."""
+    prefill_chunk: int = bounded(512, 16, 2048)
+    """Prompt tokens read in one call. Prompts that join together are read in one batched
+    call; a longer prompt is read this many tokens at a time, one chunk between two frames,
+    so that the replies already speaking keep their pace."""
     torch_compile: bool = False
     """Compile the frame step with torch.compile at load (one graph per batch size, then
     captured as CUDA graphs where those are on). Off until a GPU has measured it; compiling
