@@ -387,6 +387,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="only the parts of a frame, no replies (CSM-1B on a CPU: minutes, not hours)",
     )
     parser.add_argument(
+        "--kernels-only",
+        action="store_true",
+        help="only the kernels per frame step (no timing: a minute, even for CSM-1B on a CPU)",
+    )
+    parser.add_argument(
         "--dtype",
         choices=("auto", "bfloat16", "float32"),
         default="auto",
@@ -422,6 +427,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     gpu = f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else " (no CUDA graphs)"
     chunks = f"{settings.first_chunk_frames} frames, then {settings.chunk_frames}"
     print(f"{name} on {device}{gpu}, {dtype}, torch {torch.__version__}; chunks of {chunks}")
+    if args.kernels_only:
+        frames = FrameModel(model, slots=max(clients), max_top_k=settings.top_k)
+        print("\n| replies | kernels per frame |\n|---:|---:|")
+        for count in clients:
+            print(f"| {count} | {kernels_per_frame(frames, count)} |")
+        return
     started = time.perf_counter()
     rows = [
         row

@@ -63,10 +63,10 @@ def admitted(frames: FrameModel, row: int, embeds: torch.Tensor, sampling: Sampl
 
 def choose(sampler: Sampler, logits: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
     """One code per row of `logits`, every row with the same settings (as `admit` sets them)."""
-    rows = logits.shape[0]
-    sampling = torch.full((rows, 1), temperature > 0)
-    inverse = torch.full((rows, 1), 1 / temperature if temperature else 1.0)
-    top_k_index = torch.full((rows, 1), top_k - 1)
+    rows, device = logits.shape[0], logits.device
+    sampling = torch.full((rows, 1), temperature > 0, device=device)
+    inverse = torch.full((rows, 1), 1 / temperature if temperature else 1.0, device=device)
+    top_k_index = torch.full((rows, 1), top_k - 1, device=device)
     return sampler(logits, sampler.noise(1, sampling)[0], inverse, top_k_index)
 
 

@@ -36,7 +36,8 @@ def capture(work: Callable[[], object], pool: Any = None) -> torch.cuda.CUDAGrap
             work()
     torch.cuda.current_stream().wait_stream(stream)
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph, pool=pool):
+    # thread_local: other threads (Mimi decoding, prompts' embeddings) go on using the GPU
+    with torch.cuda.graph(graph, pool=pool, capture_error_mode="thread_local"):
         work()
     return graph
 
