@@ -108,6 +108,16 @@ def test_a_model_on_eager_attention_makes_the_same_codes() -> None:
     assert looped(FrameModel(model, slots=1, max_top_k=1), embeds, 8) == expected
 
 
+def stepped(frames: FrameModel, batch: int, count: int) -> list[list[list[int]]]:
+    """Per row of the batch, its codes of `count` frames."""
+    made: list[list[list[int]]] = [[] for _ in range(batch)]
+    for _ in range(count):
+        frames.step(batch)
+        for row in range(batch):
+            made[row].append(frames.codes[row].tolist())
+    return made
+
+
 def test_many_frames_of_two_replies_in_one_batch_are_those_of_generate() -> None:
     """60 frames each, two prompts of other lengths side by side in a batch of two."""
     model, _processor = build_tiny_csm()
@@ -116,12 +126,7 @@ def test_many_frames_of_two_replies_in_one_batch_are_those_of_generate() -> None
     frames = FrameModel(model, slots=2, max_top_k=1)
     for row, embed in enumerate(embeds):
         admitted(frames, row, embed, GREEDY)
-    made: list[list[list[int]]] = [[], []]
-    for _ in range(60):
-        frames.step(2)
-        for row in range(2):
-            made[row].append(frames.codes[row].tolist())
-    assert made == expected
+    assert stepped(frames, 2, 60) == expected
 
 
 def test_prompts_read_in_chunks_or_padded_side_by_side_make_the_codes_of_generate() -> None:
@@ -135,22 +140,14 @@ def test_prompts_read_in_chunks_or_padded_side_by_side_make_the_codes_of_generat
         chunk = long[:, start : start + 16]
         chunked.prefill(1, chunk, [chunk.shape[1]], start=start)
     chunked.admit(1, 40, GREEDY)
-    codes = []
-    for _ in range(20):
-        chunked.step(2)  # slot 0 holds no reply: it writes to the scratch, not the window
-        codes.append(chunked.codes[1].tolist())
-    assert codes == expected[0]
+    # slot 0 holds no reply: it writes to the scratch position, not into slot 1's window
+    assert stepped(chunked, 2, 20)[1] == expected[0]
     together = FrameModel(model, slots=2, max_top_k=1)
     padded = torch.cat([long, torch.nn.functional.pad(short, (0, 0, 0, 31))])
     together.prefill(0, padded, [40, 9])
     together.admit(0, 40, GREEDY)
     together.admit(1, 9, GREEDY)
-    made: list[list[list[int]]] = [[], []]
-    for _ in range(20):
-        together.step(2)
-        for row in range(2):
-            made[row].append(together.codes[row].tolist())
-    assert made == expected
+    assert stepped(together, 2, 20) == expected
 
 
 def test_the_compiled_step_makes_the_codes_of_the_eager_step() -> None:

@@ -1,10 +1,11 @@
 """The frame step compiled and as CUDA graphs: once per batch size at load, replayed per frame.
 
 A CSM-1B frame is about 2,800 small kernels (one backbone step, 31 depth-decoder steps,
-32 samplings; `scripts/bench_csm.py --kernels-only` counts them). Launched one by one from Python, the launches rather than the GPU set the
-pace; a graph replays them all with one launch. The graph records `FrameModel.step` itself,
-the function the CPU runs eagerly (or its `torch.compile`d form, with csm.torch_compile), so
-the tests on the CPU cover what the graph replays.
+32 samplings; `scripts/bench_csm.py --kernels-only` counts them). Launched one by one from
+Python, the launches rather than the GPU set the pace; a graph replays them all with one
+launch. The graph records `FrameModel.step` itself, the function the CPU runs eagerly (or
+its `torch.compile`d form, with csm.torch_compile), so the tests on the CPU cover what the
+graph replays.
 """
 
 from __future__ import annotations
