@@ -12,6 +12,7 @@ every mix of replies.
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import queue
 import threading
@@ -230,13 +231,10 @@ class FrameBatcher:
     def _join(self, joining: list[_Job]) -> None:
         """The short prompts read in one call, into the rows after the running replies; a
         long one takes the row after them, to be read a chunk per frame."""
-        kept = []
-        for job in joining:
-            if job.stopped():
-                job.end(Ending.CANCELLED)
-            else:
-                kept.append(job)
-        joining = kept
+        stopped = [job.stopped() for job in joining]
+        for job in itertools.compress(joining, stopped):
+            job.end(Ending.CANCELLED)
+        joining = [job for job, stop in zip(joining, stopped, strict=True) if not stop]
         short = [job for job in joining if not job.long]
         if self._reading is not None and short:  # it keeps the row after the replies
             self._seat(self._reading, len(self._running) + len(short))
