@@ -38,7 +38,7 @@ TEXT = "Hello there, how are you today?"
 
 
 class Backbone:
-    """Watches CSM's backbone (its first layer): one call per prompt, then one per frame, the
+    """Watches CSM's backbone (its runs): one call per prompt, then one per frame, the
     end-of-audio frame included; can hold generation at a call."""
 
     def __init__(self, engine: CsmEngine, hold_at: int | None = None) -> None:

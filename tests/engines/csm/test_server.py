@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from wyoming.audio import AudioChunk
 
+from tests.engines.csm.test_engine import Backbone
 from wyoming_polytts.config import Config
 from wyoming_polytts.engines.csm.engine import CsmEngine
 from wyoming_polytts.reply.settings import RoutingSettings
@@ -45,24 +44,19 @@ async def test_each_segment_of_a_streamed_reply_hears_the_ones_before_it(serve) 
     model, processor = build_tiny_csm(window=1024)
     engine = CsmEngine(SETTINGS, components=lambda: (model, processor))
     assert engine.concurrency > 1
-    prompts: list[int] = []
-    frames: list[int] = []
-
-    def watch(_module: Any, args: Any, kwargs: dict[str, Any]) -> None:
-        tokens = int((args[0] if args else kwargs["hidden_states"]).shape[1])
-        if tokens > 1:
-            prompts.append(tokens)  # the first: the warm-up at load
-            frames.append(0)
-        else:
-            frames[-1] += 1
-
-    model.backbone_model.layers[0].register_forward_pre_hook(watch, with_kwargs=True)
     async with serve([engine]) as server:
+        watch = Backbone(engine)  # loaded, warmed up: from the reply's first prompt on
         reply = await stream_reply(server.host, server.port, " ".join(SENTENCES), voice="csm_0")
         text_tokens = [len(engine.runtime.text_ids(0, sentence)) for sentence in SENTENCES]
     assert reply.error is None, reply.error
-    _warm_up, *prompts = prompts
-    _warm_up, *frames = frames
+    prompts: list[int] = []
+    frames: list[int] = []
+    for tokens in watch.lengths:
+        if tokens > 1:
+            prompts.append(tokens)
+            frames.append(0)
+        else:
+            frames[-1] += 1
     assert prompts[0] == text_tokens[0]
     for index in (1, 2):
         heard = prompts[index - 1] + frames[index - 1] + 1  # the whole segment before
