@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from wyoming_polytts.engines.kokoro.derive import speech_recognizer, with_derived_graph
 from wyoming_polytts.engines.kokoro.files import find_kokoro
 from wyoming_polytts.storage import default_data_dir
 from wyoming_polytts.testing.client import Reply, stream_reply
@@ -89,8 +90,14 @@ def spoken_text() -> list[str]:
     return [segment.text for segment in split_text(LLM_REPLY, TextSettings(), "en-US")]
 
 
+RAW_ROUNDS = 5
+"""Calls per text and graph in the raw rows, interleaved so both graphs see the same load."""
+GRAPHS = ("original", "derived")
+
+
 def raw_kokoro(threads: int) -> list[Row]:
-    """kokoro-onnx as its README uses it, in a fresh process so its memory is its own."""
+    """kokoro-onnx as its README uses it, in a fresh process so its memory is its own: the
+    model's own graph beside the one the server derives from it (engines/kokoro/derive.py)."""
     result = subprocess.run(
         [sys.executable, __file__, "--raw-kokoro-threads", str(threads)],
         check=True,
@@ -100,37 +107,57 @@ def raw_kokoro(threads: int) -> list[Row]:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     return [
         Row(
-            f"raw kokoro-onnx, {label} ({threads} threads)",
+            f"raw kokoro-onnx, {label} ({threads} threads, {graph} graph)",
             1,
-            figures[name][0],
-            figures[name][0],
-            figures[name][0],
-            figures[name][1],
+            figures[graph][name][0],
+            figures[graph][name][0],
+            figures[graph][name][0],
+            figures[graph][name][1],
             rss_mb=figures["rss"],
         )
         for name, label in (("first", "first sentence"), ("whole", "whole text"))
+        for graph in GRAPHS
     ]
 
 
 def measure_raw_kokoro(threads: int) -> None:
-    """Runs in the child process: prints seconds and audio seconds per text, and peak RSS."""
+    """Runs in the child process: prints the median seconds and audio seconds per graph and
+    text, and peak RSS (both graphs loaded)."""
     import onnxruntime
     from kokoro_onnx import Kokoro
 
     files = find_kokoro([default_data_dir()])
     assert files is not None
+    derived = with_derived_graph(files, default_data_dir(), speech_recognizer).model
+    if derived == files.model:
+        sys.exit("The derived graph did not pass its check (see the log)")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
-    session = onnxruntime.InferenceSession(
-        str(files.model), options, providers=["CPUExecutionProvider"]
-    )
-    kokoro = Kokoro.from_session(session, str(files.voices))
-    kokoro.create("Warm up.", voice="af_heart")
-    figures: dict[str, object] = {}
-    for name, text in _raw_texts().items():
-        start = time.monotonic()
-        audio, rate = kokoro.create(text, voice="af_heart", lang="en-us")
-        figures[name] = [time.monotonic() - start, len(audio) / rate]
+    engines = {
+        graph: Kokoro.from_session(
+            onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"]),
+            str(files.voices),
+        )
+        for graph, model in zip(GRAPHS, (files.model, derived), strict=True)
+    }
+    seconds: dict[tuple[str, str], list[float]] = {}
+    audio_seconds: dict[tuple[str, str], float] = {}
+    for kokoro in engines.values():
+        kokoro.create("Warm up.", voice="af_heart")
+    for _ in range(RAW_ROUNDS):
+        for name, text in _raw_texts().items():
+            for graph, kokoro in engines.items():
+                start = time.monotonic()
+                audio, rate = kokoro.create(text, voice="af_heart", lang="en-us")
+                seconds.setdefault((graph, name), []).append(time.monotonic() - start)
+                audio_seconds[graph, name] = len(audio) / rate
+    figures: dict[str, object] = {
+        graph: {
+            name: [statistics.median(seconds[graph, name]), audio_seconds[graph, name]]
+            for name in _raw_texts()
+        }
+        for graph in GRAPHS
+    }
     figures["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures))
 
@@ -247,23 +274,29 @@ def bench_clause_first(tmp: Path) -> list[Row]:
     return rows
 
 
-def intelligibility(tmp: Path) -> tuple[int, float]:
-    """Mean word error rate of Whisper base on the English corpus replies, as streamed."""
+def intelligibility(tmp: Path) -> dict[str, tuple[int, float]]:
+    """Mean word error rate of Whisper base on the English corpus replies, as streamed, with
+    the model's own Kokoro graph and with the derived one."""
     from wyoming_polytts.testing import asr
 
     corpus = yaml.safe_load((REPO / "tests" / "text" / "corpus.yaml").read_text("utf-8"))
     english = [entry for entry in corpus if entry["lang"] == "en-US"][:INTELLIGIBILITY_REPLIES]
     model = asr.load_model()
-    server = start_server(tmp)
-    try:
-        rates = []
-        for entry in english:
-            reply = asyncio.run(stream_reply(server.host, server.port, entry["text"]))
-            heard = asr.transcribe(model, bytes(reply.audio), reply.rate or 24000)
-            rates.append(asr.word_error_rate(" ".join(entry["spoken"]), normalize_english(heard)))
-    finally:
-        server.stop()
-    return len(rates), statistics.mean(rates)
+    heard = {}
+    for graph in GRAPHS:
+        derived = str(graph == "derived").lower()
+        server = server_with(tmp, f"asr-{graph}", f"kokoro:\n  derived_graph: {derived}\n")
+        try:
+            rates = []
+            for entry in english:
+                reply = asyncio.run(stream_reply(server.host, server.port, entry["text"]))
+                text = asr.transcribe(model, bytes(reply.audio), reply.rate or 24000)
+                spoken = " ".join(entry["spoken"])
+                rates.append(asr.word_error_rate(spoken, normalize_english(text)))
+        finally:
+            server.stop()
+        heard[graph] = (len(rates), statistics.mean(rates))
+    return heard
 
 
 def bench_cache(tmp: Path) -> list[Row]:
@@ -402,6 +435,11 @@ def main() -> None:
     parser.add_argument(
         "--only-gaps", action="store_true", help="Only the raw rows and the interjection rows"
     )
+    parser.add_argument(
+        "--only",
+        choices=("raw", "asr"),
+        help="Only the raw Kokoro rows, or only the word error rates (both Kokoro graphs)",
+    )
     parser.add_argument("--raw-kokoro-threads", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_kokoro_threads:
@@ -410,17 +448,22 @@ def main() -> None:
     if find_kokoro([default_data_dir()]) is None:
         sys.exit("The Kokoro model is missing: run scripts/setup first")
     rows: list[Row] = []
+    heard = None
     with tempfile.TemporaryDirectory() as tmp:
-        rows += raw_kokoro(threads=os.cpu_count() or 1)
-        if not args.only_gaps:
+        if args.only != "asr":
+            rows += raw_kokoro(threads=os.cpu_count() or 1)
+        servers = args.only is None
+        if servers and not args.only_gaps:
             for layout in args.kokoro:
                 rows += bench_server(Path(tmp), args.concurrency, layout)
-        rows += bench_gaps(Path(tmp), args.gap_rooms, args.gap_rounds, args.baseline)
-        if not args.only_gaps:
+        if servers:
+            rows += bench_gaps(Path(tmp), args.gap_rooms, args.gap_rounds, args.baseline)
+        if servers and not args.only_gaps:
             rows += bench_clause_first(Path(tmp))
             rows += bench_cache(Path(tmp))
-        heard = None if args.no_asr else intelligibility(Path(tmp))
-        if not args.no_piper and not args.only_gaps:
+        if args.only == "asr" or (servers and not args.no_asr):
+            heard = intelligibility(Path(tmp))
+        if servers and not args.no_piper and not args.only_gaps:
             rows += bench_piper(Path(tmp), args.piper_concurrency, args.gap_rooms, args.gap_rounds)
     print(
         f"Reply: {LLM_REPLY!r}, streamed in 7-character chunks at {LLM_CHARS_PER_SECOND:.0f} "
@@ -432,10 +475,11 @@ def main() -> None:
         f"The interjection rows stream each of {len(GAP_REPLIES)} replies in one room, "
         "and a different one per room with several."
     )
-    if heard:
+    for graph, (replies, rate) in (heard or {}).items():
         print(
-            f"\nIntelligibility: Whisper base heard {heard[0]} English corpus replies, streamed, "
-            f"with a mean word error rate of {heard[1]:.1%} against the expected speech."
+            f"\nIntelligibility ({graph} Kokoro graph): Whisper base heard {replies} English "
+            f"corpus replies, streamed, with a mean word error rate of {rate:.1%} against the "
+            "expected speech."
         )
 
 

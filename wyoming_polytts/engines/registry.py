@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..schema import ConfigError
 from ..storage import ModelSettings
@@ -11,6 +13,9 @@ from .base import Engine, EngineVoice
 from .csm.settings import CsmSettings
 from .kokoro.settings import KokoroSettings
 from .remote.settings import RemoteSettings
+
+if TYPE_CHECKING:
+    from .kokoro.files import KokoroFiles
 
 
 @dataclass(frozen=True)
@@ -24,17 +29,26 @@ class EngineSections:
 
 
 def _kokoro(sections: EngineSections) -> Engine:
+    from .kokoro.derive import speech_recognizer, with_derived_graph
     from .kokoro.engine import VOICE_NAMES, KokoroEngine
     from .kokoro.files import default_sources, ensure_kokoro
     from .kokoro.own_voices import find_own_voices
 
     sources = default_sources(release_url=sections.kokoro.release_url)
+    models = sections.models
+
+    def locate_files(cancel: threading.Event) -> KokoroFiles:
+        files = ensure_kokoro(models.paths, models.download_path, sources, cancel=cancel)
+        return (
+            with_derived_graph(files, models.download_path, speech_recognizer)
+            if sections.kokoro.derived_graph
+            else files
+        )
+
     return KokoroEngine(
         sections.kokoro,
-        locate_files=lambda cancel: ensure_kokoro(
-            sections.models.paths, sections.models.download_path, sources, cancel=cancel
-        ),
-        own_voices=find_own_voices(sections.models.paths, taken=VOICE_NAMES),
+        locate_files=locate_files,
+        own_voices=find_own_voices(models.paths, taken=VOICE_NAMES),
     )
 
 

@@ -11,6 +11,7 @@ import importlib.resources
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,13 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
             )
         previous = current
     return previous[-1] / max(1, len(ref))
+
+
+def listener(model: Any) -> Callable[[np.ndarray, str], str]:
+    """Whisper as a derived Kokoro graph's check hears (float audio at 24 kHz, a language)."""
+
+    def listen(audio: np.ndarray, language: str) -> str:
+        pcm16 = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+        return transcribe(model, pcm16, 24000, language)
+
+    return listen

