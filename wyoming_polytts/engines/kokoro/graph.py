@@ -172,11 +172,11 @@ def _cap_last_mark(
     ]
     nodes = [body, last, end, token]
     for op_type, inputs, name, attributes in steps:
-        nodes.append(
-            helper.make_node(
-                op_type, inputs, [f"{prefix}/{name}"], f"{prefix}/{name}", **attributes
-            )
+        node = helper.make_node(op_type, inputs, [f"{prefix}/{name}"], name=f"{prefix}/{name}")
+        node.attribute.extend(
+            helper.make_attribute(key, value) for key, value in attributes.items()
         )
+        nodes.append(node)
     nodes.append(
         helper.make_node(
             "Concat", [body.output[0], f"{prefix}/min", end.output[0]], [prefix], prefix, axis=-1
