@@ -173,6 +173,7 @@ def _write(path: Path, record: _Record) -> None:
         "w", dir=path.parent, prefix=f".{path.name}.", delete=False, encoding="utf-8"
     ) as out:
         json.dump(asdict(record), out)
+    Path(out.name).chmod(0o644)
     durable_replace(Path(out.name), path)
 
 
