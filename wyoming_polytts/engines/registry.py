@@ -29,7 +29,7 @@ class EngineSections:
 
 
 def _kokoro(sections: EngineSections) -> Engine:
-    from .kokoro.derive import speech_recognizer, with_derived_graph
+    from .kokoro.derive import with_derived_graph
     from .kokoro.engine import VOICE_NAMES, KokoroEngine
     from .kokoro.files import default_sources, ensure_kokoro
     from .kokoro.own_voices import find_own_voices
@@ -40,7 +40,7 @@ def _kokoro(sections: EngineSections) -> Engine:
     def locate_files(cancel: threading.Event) -> KokoroFiles:
         files = ensure_kokoro(models.paths, models.download_path, sources, cancel=cancel)
         return (
-            with_derived_graph(files, models.download_path, speech_recognizer)
+            with_derived_graph(files, models.download_path)
             if sections.kokoro.derived_graph
             else files
         )

@@ -182,20 +182,9 @@ def with_derived_graph(
     store: Path,
     listener: Callable[[], Listener | None] = lambda: None,
 ) -> KokoroFiles:
-    """`files` with the graph to load: the derived one where it passes its check."""
+    """`files` with the graph to load: the derived one where it passes its check. The server
+    checks without listening (it has no ASR); the tests and scripts/bench pass Whisper."""
     return KokoroFiles(
         graph_to_load(files.model, pins.MODEL_SHA256, files.voices, store, listener=listener),
         files.voices,
     )
-
-
-def speech_recognizer() -> Listener | None:
-    """The tests' Whisper for the check, where faster-whisper and its model are installed
-    (the dev extra); the server's own dependencies have no ASR."""
-    try:
-        from ...testing import asr
-
-        return asr.listener(asr.load_model())
-    except (ImportError, OSError, RuntimeError) as err:
-        _LOGGER.info("The derived Kokoro graph's check will not listen (no ASR): %s", err)
-        return None
