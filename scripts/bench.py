@@ -478,11 +478,12 @@ def main() -> None:
         f"characters a second; {os.cpu_count()} cores\n"
     )
     print(table(rows))
-    print(f"\nThe clause-first rows speak {CLAUSE_REPLY!r}.")
-    print(
-        f"The interjection rows stream each of {len(GAP_REPLIES)} replies in one room, "
-        "and a different one per room with several."
-    )
+    if servers:
+        print(f"\nThe clause-first rows speak {CLAUSE_REPLY!r}.")
+        print(
+            f"The interjection rows stream each of {len(GAP_REPLIES)} replies in one room, "
+            "and a different one per room with several."
+        )
     for graph, (replies, rate) in (heard or {}).items():
         print(
             f"\nIntelligibility ({graph} Kokoro graph): Whisper base heard {replies} English "
