@@ -40,7 +40,7 @@ def _kokoro(sections: EngineSections) -> Engine:
     def locate_files(cancel: threading.Event) -> KokoroFiles:
         files = ensure_kokoro(models.paths, models.download_path, sources, cancel=cancel)
         return (
-            with_derived_graph(files, models.download_path)
+            with_derived_graph(files, models.download_path, search=models.paths)
             if sections.kokoro.derived_graph
             else files
         )

