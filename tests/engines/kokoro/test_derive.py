@@ -109,6 +109,11 @@ def reverse_the_audio(model: onnx.ModelProto) -> None:
     _reverse(model, model.graph.output[0].name, "audio")
 
 
+def an_unknown_operator(model: onnx.ModelProto) -> None:
+    """A graph onnxruntime refuses to load."""
+    model.graph.node.append(helper.make_node("NoSuchOperator", ["tokens"], ["nothing"]))
+
+
 @pytest.fixture(name="case")
 def case_fixture(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
@@ -125,6 +130,7 @@ def case_fixture(
         (reverse_the_tokens, 4.0, "does not last as long as its durations say"),
         (reverse_the_audio, 4.0, "its speech differs by"),
         (reverse_the_audio, float("inf"), "other words are heard"),  # only the ASR can tell
+        (an_unknown_operator, 4.0, "does not run"),
     ],
     indirect=True,
 )

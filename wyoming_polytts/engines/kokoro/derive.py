@@ -100,12 +100,19 @@ def graph_to_load(
             found = _stored(source, derived, _read(record_path), wanted)
             if found is not None:
                 return found
-            problem = _derive(source, voices, derived, derivation, listen=listener(), edit=edit)
+            try:
+                problem = _derive(source, voices, derived, derivation, listen=listener(), edit=edit)
+            except OSError:
+                raise  # the disk, not the graph: derived again at the next start
+            except (ValueError, graph.GraphMismatch) as err:
+                problem = f"cannot be made: {err}"
+            except Exception as err:  # noqa: BLE001 - onnxruntime's errors are bare Exceptions
+                problem = f"does not run: {err}"
             if problem:
                 _write(record_path, replace(wanted, rejected=f"the derived graph {problem}"))
             else:
                 _write(record_path, replace(wanted, sha256=sha256_of(derived)))
-    except (OSError, ValueError, graph.GraphMismatch) as err:
+    except OSError as err:
         _LOGGER.warning("Loading the original Kokoro graph: cannot derive one: %s", err)
         return source
     if problem:
