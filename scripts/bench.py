@@ -210,17 +210,34 @@ def summary(setup: str, server: ServerProcess, clients: int, replies: Sequence[R
     )
 
 
-def measure_gaps(setup: str, server: ServerProcess, rooms: int, rounds: int) -> Row:
+def measure_gaps(
+    setup: str, server: ServerProcess, rooms: int, rounds: int
+) -> tuple[Row, list[tuple[str, Reply]]]:
     """`rooms` rooms at once, each streaming a different one of GAP_REPLIES, `rounds` times;
-    one room streams each of them in turn."""
+    one room streams each of them in turn. The row, and each text with its reply."""
 
-    def together(offset: int) -> list[Reply]:
+    def together(offset: int) -> list[tuple[str, Reply]]:
         texts = [GAP_REPLIES[(offset + room) % len(GAP_REPLIES)] for room in range(rooms)]
-        return asyncio.run(stream_replies(server.host, server.port, texts, rooms))
+        replies = asyncio.run(stream_replies(server.host, server.port, texts, rooms))
+        return list(zip(texts, replies, strict=True))
 
     offsets = range(len(GAP_REPLIES)) if rooms == 1 else range(rounds)
-    replies = [reply for offset in offsets for reply in together(offset)]
-    return summary(f"{setup}, replies starting with an interjection", server, rooms, replies)
+    spoken = [pair for offset in offsets for pair in together(offset)]
+    replies = [reply for _text, reply in spoken]
+    row = summary(f"{setup}, replies starting with an interjection", server, rooms, replies)
+    return row, spoken
+
+
+def first_words_heard(spoken: Sequence[tuple[str, Reply]]) -> int:
+    """How many replies Whisper heard begin with their text's first word ("Sure", "Hmm")."""
+    from wyoming_polytts.testing import asr
+
+    model = asr.load_model()
+    heard = 0
+    for text, reply in spoken:
+        words = asr.words(asr.transcribe(model, bytes(reply.audio), reply.rate or 24000))
+        heard += bool(words) and words[0] == asr.words(text)[0]
+    return heard
 
 
 def server_with(tmp: Path, name: str, config: str, code: Path | None = None) -> ServerProcess:
@@ -245,26 +262,30 @@ def bench_server(tmp: Path, concurrency: Sequence[int], kokoro: str) -> list[Row
 
 
 def bench_gaps(
-    tmp: Path, rooms: Sequence[int], rounds: int, baseline: Path | None = None
-) -> list[Row]:
+    tmp: Path, rooms: Sequence[int], rounds: int, baseline: Path | None, listen: bool
+) -> tuple[list[Row], dict[str, int]]:
     """Silence after the first words: the default configuration, the phrase cache off; with
-    `baseline`, that checkout's server too, each count of rooms measured on both in turn."""
+    `baseline`, that checkout's server too, each count of rooms measured on both in turn.
+    With `listen`: of one room's replies, how many Whisper heard begin with their first word."""
     servers = {"polytts": server_with(tmp, "gaps", "cache:\n  max_mb: 0\n")}
     if baseline is not None:
         servers["polytts before"] = server_with(
             tmp, "gaps-before", "cache:\n  max_mb: 0\n", baseline
         )
+    rows, heard = [], {}
     try:
         for server in servers.values():
             measure("warm-up", server, 1)
-        return [
-            measure_gaps(setup, server, count, rounds)
-            for count in rooms
-            for setup, server in servers.items()
-        ]
+        for count in rooms:
+            for setup, server in servers.items():
+                row, spoken = measure_gaps(setup, server, count, rounds)
+                rows.append(row)
+                if listen and count == 1:
+                    heard[setup] = first_words_heard(spoken)
     finally:
         for server in servers.values():
             server.stop()
+    return rows, heard
 
 
 def bench_clause_first(tmp: Path) -> list[Row]:
@@ -370,7 +391,7 @@ def bench_piper(
         measure("warm-up", piper, 1)
         label = "wyoming-piper 2.5.2 (joe-medium)"
         return [measure(label, piper, clients) for clients in concurrency] + [
-            measure_gaps(label, piper, count, rounds) for count in rooms
+            measure_gaps(label, piper, count, rounds)[0] for count in rooms
         ]
     finally:
         piper.stop()
@@ -457,6 +478,7 @@ def main() -> None:
         sys.exit("The Kokoro model is missing: run scripts/setup first")
     rows: list[Row] = []
     heard = None
+    first_words: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         if args.only != "asr":
             rows += raw_kokoro(threads=os.cpu_count() or 1)
@@ -465,7 +487,10 @@ def main() -> None:
             for layout in args.kokoro:
                 rows += bench_server(Path(tmp), args.concurrency, layout)
         if servers:
-            rows += bench_gaps(Path(tmp), args.gap_rooms, args.gap_rounds, args.baseline)
+            gap_rows, first_words = bench_gaps(
+                Path(tmp), args.gap_rooms, args.gap_rounds, args.baseline, listen=not args.no_asr
+            )
+            rows += gap_rows
         if servers and not args.only_gaps:
             rows += bench_clause_first(Path(tmp))
             rows += bench_cache(Path(tmp))
@@ -483,6 +508,11 @@ def main() -> None:
         print(
             f"The interjection rows stream each of {len(GAP_REPLIES)} replies in one room, "
             "and a different one per room with several."
+        )
+    for setup, heard_first in first_words.items():
+        print(
+            f"{setup}: Whisper heard the first word of {heard_first} of {len(GAP_REPLIES)} "
+            "interjection replies (one room)."
         )
     for graph, (replies, rate) in (heard or {}).items():
         print(
