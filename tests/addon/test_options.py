@@ -152,42 +152,45 @@ def test_the_supervisor_refuses_what_its_schema_can_tell(change: dict) -> None:
         validate(SCHEMA, {**defaults(), **change})
 
 
+OPTION = "wyoming-polytts: add-on option "
+"""How a start-up check names an add-on option."""
+OFFICE = {"name": "office"}
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
         (
             {"conversational_voice": "gpu_box.cms_0"},
-            "wyoming-polytts: add-on option 'conversational_voice': unknown voice "
-            "'gpu_box.cms_0'; known: ",
+            OPTION + "'conversational_voice': unknown voice 'gpu_box.cms_0'; known: ",
         ),
         (
             # Free text: a profile may speak with a blend or a remote's voice
-            {"satellites": [{"name": "office", "voice": "af_hert"}]},
-            "wyoming-polytts: add-on option 'voice' of satellite 'office': unknown voice "
-            "'af_hert'; did you mean af_heart?",
+            {"satellites": [OFFICE | {"voice": "af_hert"}]},
+            OPTION + "'voice' of satellite 'office': unknown voice 'af_hert'; did you mean "
+            "af_heart?",
         ),
         (
-            {"satellites": [{"name": "office", "conversational_voice": "csm_3"}]},
-            "wyoming-polytts: add-on option 'conversational_voice' of satellite 'office': "
-            "unknown voice 'csm_3'; did you mean csm_0 or csm_1?",
+            {"satellites": [OFFICE | {"conversational_voice": "csm_3"}]},
+            OPTION + "'conversational_voice' of satellite 'office': unknown voice 'csm_3'; "
+            "did you mean csm_0 or csm_1?",
         ),
         (
             {"cache_mb": -5},
             "add-on options: config key 'cache.max_mb': got -5, expected a value between 0 and",
         ),
         (
-            {"satellites": [{"name": "office"}, {"name": "office"}]},
+            {"satellites": [OFFICE, OFFICE]},
             "add-on options: add-on option 'satellites': two are named 'office'",
         ),
         (
             {"blends": [{"name": "warm", "voices": "af_heart+af_nobody"}]},
-            "wyoming-polytts: add-on option 'blends' ('warm'): voice 'af_heart+af_nobody': "
-            "af_nobody is not a Kokoro voice",
+            OPTION + "'blends' ('warm'): voice 'af_heart+af_nobody': af_nobody is not a "
+            "Kokoro voice",
         ),
         (
-            {"satellites": [{"name": "office", "language": "english"}]},
-            "wyoming-polytts: add-on option 'language' of satellite 'office': no voice here "
-            "speaks 'english'",
+            {"satellites": [OFFICE | {"language": "english"}]},
+            OPTION + "'language' of satellite 'office': no voice here speaks 'english'",
         ),
     ],
 )

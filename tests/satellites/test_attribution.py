@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from wyoming_polytts.config import Config
+from wyoming_polytts.satellites.ha_channel import HomeAssistantChannel
 from wyoming_polytts.satellites.settings import HomeAssistantSettings, SatelliteProfile
 from wyoming_polytts.testing.client import Reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
@@ -119,6 +120,12 @@ async def test_a_satellite_that_turns_active_after_the_grace_period_is_not_taken
     assert [turn.assistant_text for turn in default] == ["Dinner is ready."]
 
 
+def side_channel(server: RunningServer) -> HomeAssistantChannel:
+    channel = server.service.satellites.channel
+    assert channel is not None
+    return channel
+
+
 async def test_two_satellites_turning_active_in_the_grace_period_are_never_guessed(
     serve,
 ) -> None:
@@ -126,8 +133,7 @@ async def test_two_satellites_turning_active_in_the_grace_period_are_never_guess
         pending = await announce(server, grace, "Everyone, the door is open.")
         await home.set_state(KITCHEN, "responding")
         await home.set_state(OFFICE, "responding")
-        channel = server.service.satellites.channel
-        assert channel is not None
+        channel = side_channel(server)
         await wait_for(lambda: channel.tracker.turned_active_since(0) is None)
         grace.over.set()
         reply = await pending
@@ -145,8 +151,7 @@ async def test_a_voice_commands_question_in_home_assistants_own_order(serve) -> 
     """The run is created, and its stt-start stamped, before the satellite leaves idle; it
     has ended by the time its reply's audio is asked for."""
     async with home_and_server(serve) as (home, server, _grace, engine):
-        channel = server.service.satellites.channel
-        assert channel is not None
+        channel = side_channel(server)
         await home.voice_command(KITCHEN, "Is the oven on?", conversation="c7")
         await wait_for(lambda: channel.lookups == 1)
         reply = await synthesize_reply(server.host, server.port, "It is off.")
@@ -159,8 +164,7 @@ async def test_a_voice_commands_question_in_home_assistants_own_order(serve) -> 
 
 async def test_an_ended_exchanges_question_is_never_attached_to_an_announcement(serve) -> None:
     async with home_and_server(serve) as (home, server, grace, _engine):
-        channel = server.service.satellites.channel
-        assert channel is not None
+        channel = side_channel(server)
         await home.voice_command(KITCHEN, "Set a timer", conversation="c0")
         await wait_for(lambda: channel.lookups == 1)
         await synthesize_reply(server.host, server.port, "Timer set.")
@@ -177,8 +181,7 @@ async def test_an_ended_exchanges_question_is_never_attached_to_an_announcement(
 
 async def test_a_run_that_errors_gives_its_question_to_no_later_reply(serve) -> None:
     async with home_and_server(serve) as (home, server, grace, _engine):
-        channel = server.service.satellites.channel
-        assert channel is not None
+        channel = side_channel(server)
         await home.voice_command(KITCHEN, "Unheard words", fails_at="intent")
         await wait_for(lambda: channel.lookups == 1)
         await wait_for(lambda: channel.current() is None)  # back to idle, no TTS
@@ -202,8 +205,7 @@ async def test_a_run_from_before_the_exchange_began_is_not_this_replys(serve) ->
         home.add_run("now", "2026-11-26T10:00:32+00:00", "dev-kitchen", "Fresh question", "c1")
         await home.set_state(KITCHEN, "listening")
         await home.set_state(KITCHEN, "processing")
-        channel = server.service.satellites.channel
-        assert channel is not None
+        channel = side_channel(server)
         await wait_for(lambda: (channel.current() or None) and channel.current().user_text)  # type: ignore[union-attr]
         assert channel.current().user_text == "Fresh question"  # type: ignore[union-attr]
         home.runs.pop()  # only the stale run is left

@@ -36,9 +36,11 @@ Listener = Callable[[np.ndarray, str], str]
 
 @dataclass(frozen=True)
 class Probe:
+    """A text the derived graph must speak as the original does: `voices` (their styles
+    averaged: one voice, or a blend), `espeak`'s language and the listener's."""
+
     text: str
     voices: tuple[str, ...]
-    """Their styles averaged: one voice, or a blend."""
     espeak: str
     language: str
 
