@@ -53,6 +53,8 @@ class VoiceRequest:
     """Overrides the profile's and the configured quality mode."""
     text_length: int | None = None
     """Characters of a one-shot text; None while streaming (unknown)."""
+    speed: float | None = None
+    """Overrides the profile's and the default speed."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def plan_voices(
         engine=first.engine,
         voice=first.voice,
         language=first.language,
-        speed=(profile.speed if profile else None) or default_speed,
+        speed=request.speed or (profile.speed if profile else None) or default_speed,
         fallbacks=tuple(choices[1:]),
         profile=profile_name,
         notes=tuple(known.notes),

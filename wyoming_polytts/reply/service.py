@@ -52,6 +52,7 @@ class _Request:
     context: Mapping[str, Any] | None
     text_length: int | None
     text_format: str | None
+    speed: float | None
 
     @property
     def quality(self) -> Quality | None:
@@ -117,17 +118,19 @@ class TtsService:
         *,
         text_length: int | None = None,
         text_format: str | None = None,
+        speed: float | None = None,
     ) -> ReplySession:
         """Start a reply with voice `name`; raises ReplyFailed for an unknown voice or when
         too busy. `text_length`: the length of a one-shot text (None while streaming);
-        `text_format`: the request's ("ssml", or markdown).
+        `text_format`: the request's ("ssml", or markdown); `speed`: the request's, in place
+        of the profile's or the default.
 
         The satellite is the one replying now. When none is, the reply may look again just
         before its text is cut (see Satellites.attribute).
         """
         if not self._accepting:
             raise ReplyFailed("unavailable", SHUTDOWN_MESSAGE)
-        request = _Request(name, context, text_length, text_format)
+        request = _Request(name, context, text_length, text_format, speed)
         attribution = self.satellites.attribute(name, context)
         setup = self._setup(request, attribution.now)
         later = attribution.later
@@ -159,6 +162,7 @@ class TtsService:
                     resolved.key,
                     quality=request.quality,
                     text_length=request.text_length,
+                    speed=request.speed,
                 ),
                 find_voice=self.voices.find_voice,
                 engines=self.backends.statuses(),

@@ -10,9 +10,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from ..reply.service import TtsService
 from ..server.settings import ServerSettings
+from .audio_response import NO_STORE
 from .guard import CLIENTS, guard, protect
 from .metrics import metrics_registry
-from .preview import NO_STORE, speak
+from .preview import speak
 from .settings import Network
 from .status import status_json, voices_json
 

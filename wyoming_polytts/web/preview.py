@@ -3,42 +3,34 @@
 `format=ssml` reads the text as SSML (as Wyoming's `text_format` does), `quality` asks for a
 quality mode.
 
-It takes the same path (text pipeline, router, scheduler, fallback), counts as a reply,
-is refused when the engine is busy, and is cancelled when the browser goes away. It
-speaks for a context key of its own, so no satellite's conversation hears it.
+It is spoken as audio_response says (a reply like any other, cancelled when the browser
+goes away), for a context key of its own, so no satellite's conversation hears it.
 
 By default the file comes whole, once the reply is spoken; with `stream=1` it starts at the
 first audio (as a Wyoming reply does) and its header leaves the length open (0xFFFFFFFF),
-as streamed WAV does. Errors before any audio are JSON with the Wyoming error's code; a
-streamed reply that fails later ends short, and one whose browser takes no audio for
-`server.write_timeout` seconds is cancelled.
+as streamed WAV does. Errors before any audio are JSON with the Wyoming error's code.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import struct
-from typing import Protocol
 
 from aiohttp import web
 
-from ..engines.base import SAMPLE_RATE, Audio
-from ..reply.audio import AudioSink
-from ..reply.errors import ReplyFailed
+from ..engines.base import SAMPLE_RATE
 from ..reply.service import TtsService
 from ..satellites.settings import QUALITIES
-from ..server.audio_stream import CHANNELS, SAMPLE_WIDTH, to_pcm16
+from ..server.audio_stream import CHANNELS, SAMPLE_WIDTH
 from ..server.settings import ServerSettings
 from ..text import SSML
+from .audio_response import AudioResponse, speak_into
 from .guard import error_response
 
 _LOGGER = logging.getLogger(__name__)
 
 PREVIEW_KEY = "web-preview"
 """The context key (history) of previews."""
-NO_STORE = {"Cache-Control": "no-store"}
 OPEN_LENGTH = 0xFFFFFFFF
 """The sizes a streamed WAV's header gives: not known yet."""
 
@@ -53,73 +45,33 @@ def wav_header(data_bytes: int | None) -> bytes:
     return b"RIFF" + struct.pack("<I", riff) + b"WAVEfmt " + fmt + b"data" + struct.pack("<I", data)
 
 
-class PreviewSink(AudioSink, Protocol):
-    @property
-    def started(self) -> bool:
-        """Whether the response has begun (an error can no longer be its answer)."""
+class WavEncoder:
+    """16-bit PCM WAV: streamed, the header leaves the length open; whole, it gives it."""
 
-    async def finish(self) -> web.StreamResponse:
-        """The response, complete."""
+    content_type = "audio/wav"
 
-
-class WavFile:
-    """Keeps the reply's audio for one WAV file with its length."""
-
-    started = False
-
-    def __init__(self) -> None:
+    def __init__(self, *, streamed: bool) -> None:
+        self._streamed = streamed
+        self._header_sent = False
         self._pcm = bytearray()
 
-    async def write(self, audio: Audio) -> None:
-        self._pcm.extend(to_pcm16(audio))
+    def encode(self, pcm16: bytes) -> bytes:
+        if not self._streamed:
+            self._pcm.extend(pcm16)
+            return b""
+        return self._header() + pcm16
 
-    async def close(self) -> None:
-        """Nothing to flush: the file is made at the end."""
+    def finish(self) -> bytes:
+        return self._header() if self._streamed else wav_header(len(self._pcm)) + self._pcm
 
-    async def finish(self) -> web.StreamResponse:
-        body = wav_header(len(self._pcm)) + self._pcm
-        return web.Response(body=body, content_type="audio/wav", headers=NO_STORE)
+    def close(self) -> None:
+        """Nothing to release."""
 
-
-class StreamedWav:
-    """Sends the reply's audio as it comes: the header at the first audio, then the samples."""
-
-    def __init__(self, request: web.Request, write_timeout: float) -> None:
-        self._request = request
-        self._write_timeout = write_timeout
-        self._response = web.StreamResponse(headers={"Content-Type": "audio/wav", **NO_STORE})
-
-    @property
-    def started(self) -> bool:
-        return self._response.prepared
-
-    async def write(self, audio: Audio) -> None:
-        await self._start()
-        await self._send(to_pcm16(audio))
-
-    async def close(self) -> None:
-        await self._start()  # a reply with nothing to say is an empty file
-
-    async def finish(self) -> web.StreamResponse:
-        await self._start()
-        with contextlib.suppress(ConnectionError):  # the browser is gone
-            await self._response.write_eof()
-        return self._response
-
-    async def _start(self) -> None:
-        if not self._response.prepared:
-            await self._response.prepare(self._request)
-            await self._send(wav_header(None))
-
-    async def _send(self, data: bytes) -> None:
-        """Raises ConnectionError when the browser is gone or stops taking the audio."""
-        try:
-            async with asyncio.timeout(self._write_timeout):
-                await self._response.write(data)
-        except TimeoutError as err:
-            if self._request.transport is not None:
-                self._request.transport.close()  # nothing more will be sent
-            raise ConnectionError(f"no audio taken for {self._write_timeout} s") from err
+    def _header(self) -> bytes:
+        if self._header_sent:
+            return b""
+        self._header_sent = True
+        return wav_header(None)
 
 
 async def speak(
@@ -139,28 +91,22 @@ async def speak(
         return _refuse(service, "protocol", f"format must be {SSML} (or absent, for plain text)")
     context = {"satellite_id": PREVIEW_KEY, "quality": quality}
     streamed = request.query.get("stream") == "1"
-    sink: PreviewSink = StreamedWav(request, server.write_timeout) if streamed else WavFile()
-    try:
-        reply = service.open_reply(
-            voice, context, sink, text_length=len(text), text_format=text_format
-        )
-    except ReplyFailed as err:
-        return _refuse(service, err.code, str(err))
+    sink = AudioResponse(
+        request,
+        WavEncoder(streamed=streamed),
+        streamed=streamed,
+        write_timeout=server.write_timeout,
+    )
     _LOGGER.debug("Preview of %s characters with %s", len(text), voice)
-    try:
-        reply.add_text(text)
-        reply.end_text()
-        await reply.wait()
-    except ReplyFailed as err:  # the reply's record counted it
-        if not sink.started:
-            return error_response(err.code, str(err))
-        _LOGGER.warning("A streamed preview ends short: %s", err)
-    except asyncio.CancelledError:  # the browser went away
-        await reply.cancel()
-        raise
-    except ConnectionError:  # the browser went away during a streamed reply
-        await reply.cancel()
-    return await sink.finish()
+    return await speak_into(
+        service,
+        sink,
+        text,
+        voice=voice,
+        context=context,
+        error=error_response,
+        text_format=text_format,
+    )
 
 
 def _refuse(service: TtsService, code: str, message: str) -> web.Response:
