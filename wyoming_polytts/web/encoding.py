@@ -16,6 +16,7 @@ from typing import Protocol
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
 
 from ..engines.base import SAMPLE_RATE
 
@@ -93,9 +94,9 @@ class AvEncoder:
             format=audio_format.container,
             options=dict(audio_format.options),
         )
-        self._stream = self._container.add_stream(
-            audio_format.codec, rate=SAMPLE_RATE, layout="mono"
-        )
+        stream = self._container.add_stream(audio_format.codec, rate=SAMPLE_RATE, layout="mono")
+        assert isinstance(stream, AudioStream)  # an audio codec's stream
+        self._stream = stream
         self._open = True
 
     def encode(self, pcm16: bytes) -> bytes:

@@ -1,4 +1,5 @@
-"""The web side's endpoints: page, status, voices, metrics and preview on one TtsService."""
+"""The web side's endpoints: page, status, voices, metrics, preview and OpenAI speech API on
+one TtsService."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from ..reply.service import TtsService
 from ..server.settings import ServerSettings
 from .audio_response import NO_STORE
-from .guard import CLIENTS, guard, protect
+from .guard import API_KEY_DIGEST, CLIENTS, guard, key_digest, protect
 from .metrics import metrics_registry
+from .openai_api import OpenAiApi
 from .preview import speak
 from .settings import Network
 from .status import status_json, voices_json
@@ -28,14 +30,19 @@ INGRESS_PATH = re.compile(r"/[A-Za-z0-9_./-]*")
 
 
 def build_app(
-    service: TtsService, server: ServerSettings, clients: tuple[Network, ...] = ()
+    service: TtsService,
+    server: ServerSettings,
+    clients: tuple[Network, ...] = (),
+    api_key: str | None = None,
 ) -> web.Application:
-    """`clients`: the networks that may connect (empty: any)."""
+    """`clients`: the networks that may connect (empty: any); `api_key`: what /v1/ requests
+    must carry (None: none)."""
     app = web.Application(middlewares=[guard])
     app.on_response_prepare.append(protect)
     app[SERVICE] = service
     app[SERVER] = server
     app[CLIENTS] = clients
+    app[API_KEY_DIGEST] = key_digest(api_key)
     app[REGISTRY] = metrics_registry(service)
     app[PAGE] = (STATIC / "index.html").read_text(encoding="utf-8")
     app.router.add_get("/", page)
@@ -44,6 +51,7 @@ def build_app(
     app.router.add_get("/api/speak", preview, allow_head=False)  # HEAD must not synthesize
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static/", STATIC)
+    OpenAiApi(service, server).add_routes(app)
     return app
 
 

@@ -45,7 +45,7 @@ async def serve_web(
         yield
         return
     runner = web.AppRunner(
-        build_app(service, server, settings.networks),
+        build_app(service, server, settings.networks, settings.api_key),
         access_log_class=QuietAccessLogger,
         handler_cancellation=True,  # a preview whose browser left stops
         shutdown_timeout=SHUTDOWN_SECONDS,
@@ -57,7 +57,10 @@ async def serve_web(
             await web.TCPSite(runner, *address).start()
         except OSError as err:
             raise ConfigError(f"web.listen {settings.listen}: {err}") from err
-        _LOGGER.info("Status page, metrics and voice preview on http://%s:%s/", *address)
+        _LOGGER.info(
+            "Status page, metrics, voice preview and OpenAI speech API (/v1/) on http://%s:%s/",
+            *address,
+        )
         yield
     finally:
         await runner.cleanup()

@@ -1,9 +1,10 @@
-"""The `web:` section: where the status page, metrics and voice preview listen (off by default)."""
+"""The `web:` section: where the status page, metrics, voice preview and OpenAI speech API
+listen (off by default), and who may use them."""
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..schema import ConfigError, number_as_text
 
@@ -17,6 +18,9 @@ class WebSettings:
     """HOST:PORT; a bare PORT or :PORT listens on 127.0.0.1 only; None turns the web side off."""
     clients: tuple[str, ...] = ()
     """Addresses or networks (192.168.1.0/24) that may connect; empty: any."""
+    api_key: str | None = field(default=None, repr=False)
+    """The bearer key every /v1/ (OpenAI API) request must carry; it then opens the API to
+    any address. None: the API answers the `clients` only, as the page does."""
 
     def __post_init__(self) -> None:
         # Checked now, so that a typo stops start-up with the key's name
