@@ -19,7 +19,7 @@ def decode(data: bytes, format_name: str) -> tuple[bytes, int]:
     if format_name == "wav":
         with wave.open(io.BytesIO(data)) as file:
             return file.readframes(file.getnframes()), file.getframerate()
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="s16", layout="mono", rate=stream.rate)
         chunks = [
