@@ -26,8 +26,9 @@ PRIVATE_HISTORY = "history/context.npz"
 """Excluded from Home Assistant's backups (config.yaml's backup_exclude): it holds what
 people said. `backup_history: true` keeps it at the top of /data, where backups take it."""
 INGRESS_PORT = 10201
-"""config.yaml's ingress_port: the page is served there on the add-on's own network (no host
-port is opened for it), to the Supervisor's ingress proxy only."""
+"""config.yaml's ingress_port: the page is served there on the add-on's own network, to the
+Supervisor's ingress proxy only. The user may map it to a host port for the OpenAI API,
+which answers there only with the api_key option set."""
 INGRESS_PROXY = "172.30.32.2"
 
 
@@ -77,7 +78,12 @@ def config_from_options(options: Mapping[str, Any], paths: AddonPaths) -> dict[s
             "persist": True,
             "file": "context.npz" if options.get("backup_history") else PRIVATE_HISTORY,
         },
-        "web": {"listen": f"0.0.0.0:{INGRESS_PORT}", "clients": [INGRESS_PROXY]},
+        # The page for the ingress proxy only; the OpenAI API also for whoever has the key
+        "web": {
+            "listen": f"0.0.0.0:{INGRESS_PORT}",
+            "clients": [INGRESS_PROXY],
+            "api_key": options.get("api_key") or None,
+        },
         "debug": options["log_level"] == "debug",
     }
 

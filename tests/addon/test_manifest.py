@@ -57,7 +57,7 @@ def test_manifest_follows_the_add_on_linter_rules() -> None:
     config = load(ADDON / "config.yaml")
     assert not DEPRECATED_ARCHES & set(config["arch"])
     assert config["discovery"] == ["wyoming"]
-    assert config["ports"] == {"10200/tcp": None}
+    assert config["ports"] == {"10200/tcp": None, f"{INGRESS_PORT}/tcp": None}
 
 
 def test_the_image_health_check_watches_the_add_on_not_a_watchdog() -> None:
@@ -73,7 +73,8 @@ def test_the_page_is_a_sidebar_panel_through_ingress_without_a_host_port() -> No
     config = load(ADDON / "config.yaml")
     assert config["ingress"] is True
     assert config["ingress_port"] == INGRESS_PORT
-    assert f"{INGRESS_PORT}/tcp" not in config["ports"]
+    # Mapped only by the user, for the OpenAI API (the page answers the ingress proxy only)
+    assert config["ports"][f"{INGRESS_PORT}/tcp"] is None
     assert config["panel_title"] == "PolyTTS"
     assert config["panel_icon"].startswith("mdi:")
 

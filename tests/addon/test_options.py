@@ -55,6 +55,7 @@ def test_the_add_on_defaults_give_a_valid_config(tmp_path: Path) -> None:
     # The page, for the Supervisor's ingress proxy only
     assert config.web.address == ("0.0.0.0", INGRESS_PORT)
     assert [str(network) for network in config.web.networks] == ["172.30.32.2/32"]
+    assert config.web.api_key is None
 
 
 @pytest.mark.parametrize(
@@ -108,8 +109,11 @@ def test_every_option_is_mapped(tmp_path: Path) -> None:
         ],
         "blends": [{"name": "warm", "voices": "af_heart(2)+bf_emma"}],
         "satellite_side_channel": True,
+        "api_key": "sesame",
     }
     config = addon_config(paths_with(tmp_path, options))
+    assert config.web.api_key == "sesame"
+    assert [str(network) for network in config.web.networks] == ["172.30.32.2/32"]
     assert (config.defaults.voice, config.defaults.speed, config.debug) == ("bf_emma", 1.25, True)
     assert (config.routing.quality, config.routing.conversational_voice) == (
         "fast",
