@@ -1,8 +1,10 @@
 """Benchmark the web side beside Wyoming, in one run: the status page's load time in headless
-Chromium, and the voice preview's time to first byte next to a Wyoming reply of the same text.
+Chromium, and the voice preview's and the OpenAI speech API's (streamed mp3 and opus) time to
+first byte next to a Wyoming reply of the same text.
 
-Prints a markdown table (median and worst of --runs runs, taken in turn). The phrase cache
-is off, so every reply is synthesized. Never asserts a time.
+Prints a markdown table (median and worst of --runs runs, taken in turn), and each streamed
+API format's first byte over Wyoming's first audio, run by run. The phrase cache is off, so
+every reply is synthesized. Never asserts a time.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ return navigation.loadEventEnd > 0 && status && shown
 """Milliseconds from navigation to the page's first byte, its load event, its first status."""
 
 Measures = defaultdict[str, list[float]]
+WYOMING_FIRST = "Wyoming synthesize: first audio"
+STREAMED_FORMATS = ("mp3", "opus")
+
+
+def api_first(format_name: str) -> str:
+    return f"OpenAI /v1/audio/speech {format_name}, stream_format audio: first byte"
 
 
 async def preview(url: str, text: str, *, stream: bool) -> tuple[float, float]:
@@ -48,6 +56,25 @@ async def preview(url: str, text: str, *, stream: bool) -> tuple[float, float]:
             return first, time.monotonic() - started
 
 
+async def speech(url: str, text: str, format_name: str) -> tuple[float, float]:
+    """Seconds to a streamed OpenAI speech response's first byte and to its last."""
+    body = {
+        "model": "tts-1",
+        "voice": "af_heart",
+        "input": text,
+        "response_format": format_name,
+        "stream_format": "audio",
+    }
+    async with aiohttp.ClientSession() as client:
+        started = time.monotonic()
+        async with client.post(f"{url}/v1/audio/speech", json=body) as response:
+            response.raise_for_status()
+            await response.content.readany()
+            first = time.monotonic() - started
+            await response.read()
+            return first, time.monotonic() - started
+
+
 async def wyoming_and_preview(server: ServerProcess, url: str, text: str, into: Measures) -> None:
     one_shot = await synthesize_reply(server.host, server.port, text)
     streamed = await stream_reply(server.host, server.port, text)
@@ -55,7 +82,7 @@ async def wyoming_and_preview(server: ServerProcess, url: str, text: str, into: 
     streamed_first_byte, streamed_whole = await preview(url, text, stream=True)
     for reply in (one_shot, streamed):
         assert reply.error is None and reply.first_audio is not None
-    into["Wyoming synthesize: first audio"].append(one_shot.first_audio or 0.0)
+    into[WYOMING_FIRST].append(one_shot.first_audio or 0.0)
     into["Wyoming synthesize: last audio"].append(one_shot.total_seconds)
     into["Wyoming streamed (7-char chunks): first audio"].append(streamed.first_audio or 0.0)
     into["Wyoming streamed (7-char chunks): last audio"].append(streamed.total_seconds)
@@ -63,6 +90,10 @@ async def wyoming_and_preview(server: ServerProcess, url: str, text: str, into: 
     into["Preview /api/speak: last byte"].append(whole)
     into["Preview /api/speak?stream=1: first byte"].append(streamed_first_byte)
     into["Preview /api/speak?stream=1: last byte"].append(streamed_whole)
+    for format_name in STREAMED_FORMATS:
+        first, last = await speech(url, text, format_name)
+        into[api_first(format_name)].append(first)
+        into[f"OpenAI /v1/audio/speech {format_name}, stream_format audio: last byte"].append(last)
 
 
 def page_load(url: str, runs: int, into: Measures) -> None:
@@ -80,6 +111,19 @@ def table(measures: Measures) -> str:
     lines = ["| measure | median (s) | worst (s) |", "|---|---:|---:|"]
     for name, values in measures.items():
         lines.append(f"| {name} | {statistics.median(values):.3f} | {max(values):.3f} |")
+    return "\n".join(lines)
+
+
+def ratios(measures: Measures) -> str:
+    """Each streamed format's first byte over Wyoming's first audio of the same run."""
+    lines = []
+    for format_name in STREAMED_FORMATS:
+        pairs = zip(measures[api_first(format_name)], measures[WYOMING_FIRST], strict=True)
+        each = [api / wyoming for api, wyoming in pairs]
+        lines.append(
+            f"{format_name} first byte / Wyoming first audio: median "
+            f"{statistics.median(each):.2f}x, worst {max(each):.2f}x"
+        )
     return "\n".join(lines)
 
 
@@ -104,6 +148,8 @@ def main() -> None:
             server.stop()
     print(f"Text ({len(args.text)} characters): {args.text}\n")
     print(table(measures))
+    print()
+    print(ratios(measures))
 
 
 if __name__ == "__main__":
