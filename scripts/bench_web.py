@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import yaml
@@ -43,17 +44,22 @@ def api_first(format_name: str) -> str:
     return f"OpenAI /v1/audio/speech {format_name}, stream_format audio: first byte"
 
 
-async def preview(url: str, text: str, *, stream: bool) -> tuple[float, float]:
-    """Seconds to the WAV's first byte and to its last."""
-    params = {"text": text, **({"stream": "1"} if stream else {})}
+async def first_and_last_byte(method: str, url: str, **request: Any) -> tuple[float, float]:
+    """Seconds to the response's first byte and to its last."""
     async with aiohttp.ClientSession() as client:
         started = time.monotonic()
-        async with client.get(f"{url}/api/speak", params=params) as response:
+        async with client.request(method, url, **request) as response:
             response.raise_for_status()
             await response.content.readany()
             first = time.monotonic() - started
             await response.read()
             return first, time.monotonic() - started
+
+
+async def preview(url: str, text: str, *, stream: bool) -> tuple[float, float]:
+    """Seconds to the WAV's first byte and to its last."""
+    params = {"text": text, **({"stream": "1"} if stream else {})}
+    return await first_and_last_byte("GET", f"{url}/api/speak", params=params)
 
 
 async def speech(url: str, text: str, format_name: str) -> tuple[float, float]:
@@ -65,14 +71,7 @@ async def speech(url: str, text: str, format_name: str) -> tuple[float, float]:
         "response_format": format_name,
         "stream_format": "audio",
     }
-    async with aiohttp.ClientSession() as client:
-        started = time.monotonic()
-        async with client.post(f"{url}/v1/audio/speech", json=body) as response:
-            response.raise_for_status()
-            await response.content.readany()
-            first = time.monotonic() - started
-            await response.read()
-            return first, time.monotonic() - started
+    return await first_and_last_byte("POST", f"{url}/v1/audio/speech", json=body)
 
 
 async def wyoming_and_preview(server: ServerProcess, url: str, text: str, into: Measures) -> None:

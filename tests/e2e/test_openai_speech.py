@@ -14,6 +14,7 @@ import yaml
 from wyoming_polytts.testing import asr
 from wyoming_polytts.testing.decoding import decode
 from wyoming_polytts.testing.launcher import ServerProcess, free_port, start_server
+from wyoming_polytts.testing.openai_client import speech_client, streamed_speech
 from wyoming_polytts.web.encoding import FORMATS
 
 pytestmark = pytest.mark.e2e
@@ -44,30 +45,24 @@ def recognizer_fixture() -> Iterator[Any]:
 
 
 @pytest.mark.parametrize(("index", "format_name"), list(enumerate(FORMATS)))
-def test_every_format_is_heard_whole_and_streamed(
+async def test_every_format_is_heard_whole_and_streamed(
     api: str, recognizer: Any, index: int, format_name: str
 ) -> None:
-    client = openai.OpenAI(base_url=api, api_key=API_KEY, max_retries=0, timeout=120)
+    client = speech_client(api, API_KEY)
     whole_text, streamed_text = TEXTS[index % 3], TEXTS[(index + 1) % 3]
-    whole = client.audio.speech.create(
+    whole = await client.audio.speech.create(
         model="tts-1", voice="nova", input=whole_text, response_format=format_name
     )
-    with client.audio.speech.with_streaming_response.create(
-        model="tts-1",
-        voice="af_heart",
-        input=streamed_text,
-        response_format=format_name,
-        extra_body={"stream_format": "audio"},
-    ) as response:
-        streamed = b"".join(response.iter_bytes())
-        assert response.headers["Content-Type"] == FORMATS[format_name].content_type
+    streamed, content_type = await streamed_speech(client, streamed_text, "af_heart", format_name)
+    assert content_type == FORMATS[format_name].content_type
     for text, data in ((whole_text, whole.content), (streamed_text, streamed)):
         pcm, rate = decode(data, format_name)
         heard = asr.transcribe(recognizer, pcm, rate)
         assert asr.word_error_rate(text, heard) == 0.0, (format_name, heard)
 
 
-def test_a_wrong_key_is_refused(api: str) -> None:
-    client = openai.OpenAI(base_url=api, api_key="wrong", max_retries=0, timeout=30)
+async def test_a_wrong_key_is_refused(api: str) -> None:
     with pytest.raises(openai.AuthenticationError):
-        client.audio.speech.create(model="tts-1", voice="nova", input="Hello.")
+        await speech_client(api, "wrong").audio.speech.create(
+            model="tts-1", voice="nova", input="Hello."
+        )

@@ -20,6 +20,7 @@ from wyoming_polytts.satellites.settings import SatelliteProfile
 from wyoming_polytts.server.settings import ServerSettings
 from wyoming_polytts.testing.decoding import decode, loudness, seconds
 from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
+from wyoming_polytts.testing.openai_client import speech_client, streamed_speech
 from wyoming_polytts.web.encoding import FORMATS
 from wyoming_polytts.web.endpoints import build_app
 from wyoming_polytts.web.openai_api import API_KEY
@@ -30,10 +31,8 @@ CODEC_PADDING = 0.1
 """Seconds an encoder may add (MP3's and AAC's priming and last frame)."""
 
 
-def speech_client(web: TestClient, api_key: str = "none") -> openai.AsyncOpenAI:
-    return openai.AsyncOpenAI(
-        base_url=str(web.make_url("/v1")), api_key=api_key, max_retries=0, timeout=30
-    )
+def api_client(web: TestClient, api_key: str = "none") -> openai.AsyncOpenAI:
+    return speech_client(str(web.make_url("/v1")), api_key)
 
 
 @asynccontextmanager
@@ -56,19 +55,11 @@ async def api_app(
 async def test_every_format_decodes_to_the_whole_reply(serve_web, format_name: str) -> None:
     engine = loaded_fake()
     async with serve_web([engine]) as both:
-        client = speech_client(both.web)
+        client = api_client(both.web)
         whole = await client.audio.speech.create(
             model="tts-1", voice="af_heart", input=TEXT, response_format=format_name
         )
-        async with client.audio.speech.with_streaming_response.create(
-            model="tts-1",
-            voice="af_heart",
-            input=TEXT,
-            response_format=format_name,
-            extra_body={"stream_format": "audio"},
-        ) as response:
-            streamed = await response.read()
-            content_type = response.headers["Content-Type"]
+        streamed, content_type = await streamed_speech(client, TEXT, "af_heart", format_name)
         history = both.wyoming.service.satellites.history
         assert len(history.turns(API_KEY)) == 2
     assert content_type == FORMATS[format_name].content_type
@@ -180,7 +171,7 @@ async def test_a_body_over_the_size_limit_is_refused_as_too_large(serve_web) -> 
 async def test_the_openai_client_raises_the_error_it_reads(serve_web) -> None:
     async with serve_web([loaded_fake()]) as both:
         with pytest.raises(openai.BadRequestError) as raised:
-            await speech_client(both.web).audio.speech.create(
+            await api_client(both.web).audio.speech.create(
                 model="tts-1", voice="nobody", input="Hi."
             )
     assert raised.value.code == "unknown-voice" and raised.value.param == "voice"
@@ -294,7 +285,7 @@ async def test_ssml_input_is_read_as_ssml(serve_web) -> None:
 
 async def test_models_and_voices_are_listed(serve_web) -> None:
     async with serve_web([loaded_fake()], PROFILES) as both:
-        models = [model.id async for model in speech_client(both.web).models.list()]
+        models = [model.id async for model in api_client(both.web).models.list()]
         voices = await (await both.web.get("/v1/audio/voices")).json()
     assert {"tts-1", "tts-1-hd", "gpt-4o-mini-tts", "fast", "auto"} <= set(models)
     assert voices["voices"] == ["af_heart", "bf_emma", "kitchen"]
@@ -322,8 +313,8 @@ async def test_with_an_api_key_every_api_request_needs_it(key: str, status: int)
 async def test_the_openai_client_sends_the_key() -> None:
     async with api_app(loaded_fake(), api_key="sesame") as web:
         with pytest.raises(openai.AuthenticationError):
-            await speech_client(web, "wrong").models.list()
-        models = [model.id async for model in speech_client(web, "sesame").models.list()]
+            await api_client(web, "wrong").models.list()
+        models = [model.id async for model in api_client(web, "sesame").models.list()]
     assert "tts-1" in models
 
 
