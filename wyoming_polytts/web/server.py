@@ -47,7 +47,7 @@ async def serve_web(
     runner = web.AppRunner(
         build_app(service, server, settings.networks, settings.api_key),
         access_log_class=QuietAccessLogger,
-        handler_cancellation=True,  # a preview whose browser left stops
+        handler_cancellation=True,  # a preview or speech whose client left stops
         shutdown_timeout=SHUTDOWN_SECONDS,
         max_line_size=URL_BYTES_PER_CHAR * server.max_text_chars + 8190,
     )
