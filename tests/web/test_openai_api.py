@@ -141,6 +141,8 @@ async def test_a_client_that_leaves_mid_stream_frees_its_slot(serve_web) -> None
             "protocol",
         ),
         ("not json", 400, None, "protocol"),
+        ("[" * 100_000, 400, None, "protocol"),
+        (b"\xff\xfe{}", 400, None, "protocol"),
         ([1, 2], 400, None, "protocol"),
     ],
 )
@@ -150,7 +152,7 @@ async def test_bad_requests_get_openai_errors(
     engine = loaded_fake()
     config = Config(server=ServerSettings(max_text_chars=4096))
     async with serve_web([engine], config) as both:
-        data = body if isinstance(body, str) else json.dumps(body)
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
         response = await both.web.post("/v1/audio/speech", data=data)
         error = (await response.json())["error"]
     assert response.status == status

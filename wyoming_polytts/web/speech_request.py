@@ -59,7 +59,7 @@ def parse_speech(body: bytes) -> SpeechRequest:
     """The request of a JSON body; raises BadSpeechRequest."""
     try:
         fields = json.loads(body)
-    except ValueError as err:  # also bytes that are not UTF-8
+    except (ValueError, RecursionError) as err:  # also bytes not UTF-8, nesting too deep
         raise BadSpeechRequest("the body is not valid JSON", None) from err
     if not isinstance(fields, dict):
         raise BadSpeechRequest("the body must be a JSON object", None)
