@@ -73,7 +73,7 @@ def parse_speech(body: bytes) -> SpeechRequest:
             f"model {model!r} does not exist; use one of {', '.join(MODELS)}", "model"
         )
     format_name = fields.get("response_format", DEFAULT_FORMAT)
-    if format_name not in FORMATS:
+    if not isinstance(format_name, str) or format_name not in FORMATS:
         raise BadSpeechRequest(
             f"response_format must be one of {', '.join(FORMATS)}", "response_format"
         )
