@@ -3,7 +3,8 @@ Chromium, and the voice preview's and the OpenAI speech API's (streamed mp3 and 
 first byte next to a Wyoming reply of the same text.
 
 Prints a markdown table (median and worst of --runs runs, taken in turn), and each streamed
-API format's first byte over Wyoming's first audio, run by run. The phrase cache is off, so
+API format's first byte over the first audio of a Wyoming reply sent right before or after it
+(the order alternates run by run). The phrase cache is off, so
 every reply is synthesized. Never asserts a time.
 """
 
@@ -36,12 +37,15 @@ return navigation.loadEventEnd > 0 && status && shown
 """Milliseconds from navigation to the page's first byte, its load event, its first status."""
 
 Measures = defaultdict[str, list[float]]
-WYOMING_FIRST = "Wyoming synthesize: first audio"
 STREAMED_FORMATS = ("mp3", "opus")
 
 
 def api_first(format_name: str) -> str:
     return f"OpenAI /v1/audio/speech {format_name}, stream_format audio: first byte"
+
+
+def wyoming_beside(format_name: str) -> str:
+    return f"Wyoming synthesize beside the {format_name} request: first audio"
 
 
 async def first_and_last_byte(method: str, url: str, **request: Any) -> tuple[float, float]:
@@ -81,7 +85,7 @@ async def wyoming_and_preview(server: ServerProcess, url: str, text: str, into: 
     streamed_first_byte, streamed_whole = await preview(url, text, stream=True)
     for reply in (one_shot, streamed):
         assert reply.error is None and reply.first_audio is not None
-    into[WYOMING_FIRST].append(one_shot.first_audio or 0.0)
+    into["Wyoming synthesize: first audio"].append(one_shot.first_audio or 0.0)
     into["Wyoming synthesize: last audio"].append(one_shot.total_seconds)
     into["Wyoming streamed (7-char chunks): first audio"].append(streamed.first_audio or 0.0)
     into["Wyoming streamed (7-char chunks): last audio"].append(streamed.total_seconds)
@@ -89,8 +93,22 @@ async def wyoming_and_preview(server: ServerProcess, url: str, text: str, into: 
     into["Preview /api/speak: last byte"].append(whole)
     into["Preview /api/speak?stream=1: first byte"].append(streamed_first_byte)
     into["Preview /api/speak?stream=1: last byte"].append(streamed_whole)
+
+
+async def api_beside_wyoming(
+    server: ServerProcess, url: str, text: str, into: Measures, *, wyoming_first: bool
+) -> None:
+    """Each streamed format right next to a Wyoming reply of the same text, in the order
+    given (runs alternate it, so that neither always comes after the other)."""
     for format_name in STREAMED_FORMATS:
-        first, last = await speech(url, text, format_name)
+        if wyoming_first:
+            wyoming = await synthesize_reply(server.host, server.port, text)
+            first, last = await speech(url, text, format_name)
+        else:
+            first, last = await speech(url, text, format_name)
+            wyoming = await synthesize_reply(server.host, server.port, text)
+        assert wyoming.error is None and wyoming.first_audio is not None
+        into[wyoming_beside(format_name)].append(wyoming.first_audio)
         into[api_first(format_name)].append(first)
         into[f"OpenAI /v1/audio/speech {format_name}, stream_format audio: last byte"].append(last)
 
@@ -114,10 +132,12 @@ def table(measures: Measures) -> str:
 
 
 def ratios(measures: Measures) -> str:
-    """Each streamed format's first byte over Wyoming's first audio of the same run."""
+    """Each streamed format's first byte over the first audio of the Wyoming reply beside it."""
     lines = []
     for format_name in STREAMED_FORMATS:
-        pairs = zip(measures[api_first(format_name)], measures[WYOMING_FIRST], strict=True)
+        pairs = zip(
+            measures[api_first(format_name)], measures[wyoming_beside(format_name)], strict=True
+        )
         each = [api / wyoming for api, wyoming in pairs]
         lines.append(
             f"{format_name} first byte / Wyoming first audio: median "
@@ -139,10 +159,15 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         measures: Measures = defaultdict(list)
         try:
-            asyncio.run(wyoming_and_preview(server, url, "Warming up.", defaultdict(list)))
+            warm_up: Measures = defaultdict(list)
+            asyncio.run(wyoming_and_preview(server, url, "Warming up.", warm_up))
+            asyncio.run(api_beside_wyoming(server, url, "Warming up.", warm_up, wyoming_first=True))
             page_load(url, args.runs, measures)
-            for _ in range(args.runs):
+            for run in range(args.runs):
                 asyncio.run(wyoming_and_preview(server, url, args.text, measures))
+                asyncio.run(
+                    api_beside_wyoming(server, url, args.text, measures, wyoming_first=run % 2 == 0)
+                )
         finally:
             server.stop()
     print(f"Text ({len(args.text)} characters): {args.text}\n")
