@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..engines.base import Audio
+from ..engines.base import SAMPLE_RATE, Audio
 from ..reply.errors import ReplyFailed
 from ..reply.service import TtsService
 from ..server.audio_stream import to_pcm16
@@ -26,6 +26,9 @@ from .encoding import Encoder
 _LOGGER = logging.getLogger(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
+STREAMED_SLICE_BYTES = SAMPLE_RATE // 10 * 2
+"""Streamed audio is encoded and sent 100 ms (of 16-bit samples) at a time: the first bytes
+wait for the encoding of 100 ms, not of a whole segment."""
 ErrorResponse = Callable[[str, str], web.Response]
 """The response to a Wyoming error code and its message."""
 
@@ -55,8 +58,13 @@ class AudioResponse:
         return self._response.prepared
 
     async def write(self, audio: Audio) -> None:
-        data = await asyncio.to_thread(self._encoder.encode, to_pcm16(audio))
-        if self._streamed:
+        pcm = to_pcm16(audio)
+        if not self._streamed:
+            await asyncio.to_thread(self._encoder.encode, pcm)
+            return
+        for start in range(0, len(pcm), STREAMED_SLICE_BYTES):
+            piece = pcm[start : start + STREAMED_SLICE_BYTES]
+            data = await asyncio.to_thread(self._encoder.encode, piece)
             await self._start()
             await self._send(data)
 
