@@ -10,8 +10,7 @@ is made while it plays (an interjection such as "Hmm," alone on a fast machine; 
 one a few words, and a "Sure!" that cannot lead alone waits a moment for the words after
 it). Later segments that would be late are cut where a speaker would pause (the rest waits
 first in line), but never so short that the pieces after them cannot keep up, since each
-piece pays the engine's fixed cost again; a reply that is late already is not cut at all,
-so that the wait falls between sentences rather than inside one.
+piece pays the engine's fixed cost again.
 """
 
 from __future__ import annotations
@@ -152,10 +151,9 @@ class ReplyPace:
         self, segment: Segment, language: str, speed: float, wait: float
     ) -> tuple[Segment, Segment | None]:
         """What is ready in time, but never so little that the pieces after it cannot keep
-        up. Engines that stream a segment's audio need no cut, and a reply that is late already
-        is not cut: the listener waits between sentences then, not inside one."""
+        up. Engines that stream a segment's audio need no cut."""
         budget = self.budget(wait)
-        if budget is None or budget <= 0 or self._scheduler.engine.streams:
+        if budget is None or self._scheduler.engine.streams:
             return segment, None
         cost = self._scheduler.costs.cost(language)
         sharers = self._scheduler.sharers
