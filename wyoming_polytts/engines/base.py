@@ -107,6 +107,12 @@ class Engine(ABC):
         engine understands beyond its list (a blend, say); cheap, callable before `load`."""
         return next((voice for voice in self.voices() if voice.name == name), None)
 
+    def may_offer(self, name: str) -> EngineVoice | None:
+        """A voice `name` may be once the engine knows its voices (a remote server before its
+        first Info): a request for it goes to this engine, and falls back if it cannot speak
+        it. None: the engine knows every voice it will offer now."""
+        return None
+
     def check_voice_later(self, name: str, check: Callable[[], None]) -> bool:
         """For a name it does not offer yet but may once it knows its voices (a remote
         server before its first Info): call `check` (from any thread) when it knows them,

@@ -164,7 +164,7 @@ class TtsService:
                     text_length=request.text_length,
                     speed=request.speed,
                 ),
-                find_voice=self.voices.find_voice,
+                find_voice=self.voices.find_requested,
                 engines=self.backends.statuses(),
                 routing=self._sections.routing,
                 default_voice=self._sections.defaults.voice,

@@ -64,6 +64,16 @@ class VoiceCatalogue:
             raise problem
         return None
 
+    def find_requested(self, name: str) -> EngineVoice | None:
+        """The voice a request's name means, or one an engine may offer once it knows its
+        voices (a remote that is down since start-up): such a request falls back."""
+        found = self.find_voice(name)
+        if found is not None:
+            return found
+        return next(
+            (voice for b in self.backends.values() if (voice := b.engine.may_offer(name))), None
+        )
+
     def voice_or_none(self, name: str) -> EngineVoice | None:
         """The voice `name` means; None also for a name no engine can speak (a bad blend)."""
         try:

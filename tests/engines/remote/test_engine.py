@@ -200,3 +200,22 @@ async def test_a_remote_frame_over_the_limit_fails_the_segment_not_the_server(se
             await spoken(remote, "Hello.", "gpu.csm_0")
     finally:
         server.close()
+
+
+async def test_a_voice_of_a_remote_down_since_start_falls_back(serve) -> None:
+    """No `voices:` listed and no Info yet: a request for one of its voices is the remote's to
+    try, and the fallback speaks it; a name without the remote's prefix is still unknown."""
+    local = loaded_fake()
+    async with serve([remote_engine(free_port()), local]) as front:
+        reply = await stream_reply(front.host, front.port, "Still spoken.", voice="gpu.csm_0")
+        unknown = await stream_reply(front.host, front.port, "Never.", voice="nobody_0")
+    assert reply.error is None, reply.error
+    assert [request.text for request in local.requests] == ["Still spoken."]
+    assert unknown.error is not None and unknown.error.code == "unknown-voice"
+
+
+def test_a_remote_that_told_its_voices_may_offer_no_other() -> None:
+    engine = remote_engine(free_port())
+    assert engine.may_offer("gpu.csm_7") is not None
+    assert engine.may_offer("csm_7") is None
+    assert remote_engine(free_port(), prefix="").may_offer("csm_7") is None

@@ -70,6 +70,15 @@ class WyomingRemoteEngine(Engine):
     def voices(self) -> tuple[EngineVoice, ...]:
         return self._voices
 
+    def may_offer(self, name: str) -> EngineVoice | None:
+        # Only a name with this remote's own prefix: an empty prefix would claim every name
+        with self._lock:
+            unknown = not self._described and bool(self._prefix)
+        if not unknown or not name.startswith(self._prefix) or name == self._prefix:
+            return None
+        voice = name.removeprefix(self._prefix)
+        return EngineVoice(name, self._settings.languages, f"{voice} on {self.name}", self.name)
+
     def check_voice_later(self, name: str, check: Callable[[], None]) -> bool:
         with self._lock:
             if self._described or not name.startswith(self._prefix):
