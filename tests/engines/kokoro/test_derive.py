@@ -49,11 +49,18 @@ def test_the_derivation_is_deterministic(files: KokoroFiles) -> None:
 def test_the_derived_graph_passes_its_check_is_stored_and_reused(
     files: KokoroFiles, listen: Listener, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    older = [
+        tmp_path / f"kokoro-derived-{pins.MODEL_SHA256[:16]}-v0.{end}" for end in ("onnx", "json")
+    ]
+    other_model = tmp_path / "kokoro-derived-0123456789abcdef-v0.onnx"
+    for path in (*older, other_model):
+        path.write_bytes(b"an earlier version's")
     derived = derive.graph_to_load(
         files.model, pins.MODEL_SHA256, files.voices, tmp_path, listener=lambda: listen
     )
     assert derived != files.model and derived.parent == tmp_path
-    record = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert not any(path.exists() for path in older) and other_model.exists()
+    record = json.loads(derived.with_suffix(".json").read_text())
     assert record["sha256"] == sha256_of(derived) and record["rejected"] is None
     derivations = []
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import onnx
 
 from ...storage import durable_replace
-from . import graph, pins
+from . import graph, pins, rewrites
 from .check import Listener, check_derived
 from .files import KokoroFiles, exclusive
 from .sources import sha256_of
@@ -35,10 +35,10 @@ PUNCTUATION = ';:,.!?—…"()“”'
 class Derivation:
     """What the derived graph changes; `version` changes whenever the result would."""
 
-    version: int = 1
-    leading_pad_frames: int = 16
-    """Of the 18-20 the model gives the pad: at 10 frames Whisper lost French "La porte",
-    at 12-14 "Le salon", and at 3-8 the English "Sure!", "Done!" and "Hmm," (README)."""
+    version: int = 2
+    vocoder_lead_frames: int = 4
+    """Frames of the pad the vocoder speaks before the first phoneme (of the 18-20 the model
+    gives it; the decoder keeps them all). Chosen by measurement (README)."""
     trailing_punctuation_frames: int | None = 3
     """Of 7-15: at 1 the German "offen" lost its last sound."""
     fuse_instance_norm: bool = False
@@ -49,12 +49,12 @@ class Derivation:
     def apply(self, model: onnx.ModelProto, vocabulary: dict[str, int]) -> None:
         marks = [vocabulary[mark] for mark in PUNCTUATION if mark in vocabulary]
         graph.cap_silent_durations(
-            model, self.leading_pad_frames, self.trailing_punctuation_frames, marks
+            model, self.vocoder_lead_frames, self.trailing_punctuation_frames, marks
         )
         if self.fuse_instance_norm:
-            graph.fuse_instance_norm(model)
+            rewrites.fuse_instance_norm(model)
         if self.square_as_mul:
-            graph.square_as_mul(model)
+            rewrites.square_as_mul(model)
 
 
 CURRENT = Derivation()
@@ -114,6 +114,7 @@ def graph_to_load(
                 _write(record_path, replace(wanted, rejected=f"the derived graph {problem}"))
             else:
                 _write(record_path, replace(wanted, sha256=sha256_of(derived)))
+                _remove_older(store, name)
     except OSError as err:
         _LOGGER.warning("Loading the original Kokoro graph: cannot derive one: %s", err)
         return source
@@ -122,6 +123,15 @@ def graph_to_load(
         return source
     _LOGGER.info("Derived Kokoro graph checked and stored: %s", derived)
     return derived
+
+
+def _remove_older(store: Path, name: str) -> None:
+    """Other versions' graphs of the same model in `store` (92 MB each): never loaded again."""
+    prefix = name.rsplit("-v", 1)[0]
+    for older in store.glob(f"{prefix}-v*"):
+        if older.stem != name and older.suffix in (".onnx", ".json"):
+            _LOGGER.info("Removing %s: derived by another version", older.name)
+            older.unlink(missing_ok=True)
 
 
 def _checked_in(derived: Path, record: _Record | None, wanted: _Record) -> bool:

@@ -1,13 +1,12 @@
 """Edits of the Kokoro int8 graph, each a small named function that changes the model in place.
 
-Two kinds: duration caps, which stop the model generating silence that kokoro-onnx trims
-away afterwards (they change the audio, so derive.py checks the result against the
-original), and rewrites that change no mathematics, only how onnxruntime runs it.
+They stop the model generating silence that kokoro-onnx trims away afterwards; they change
+the audio, so derive.py checks the result against the original. Rewrites that change no
+mathematics are in rewrites.py.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,19 +23,11 @@ class GraphMismatch(Exception):
     """The graph is not shaped as these edits expect (another export of Kokoro)."""
 
 
-def _producers(model: onnx.ModelProto) -> dict[str, onnx.NodeProto]:
+def producers_of(model: onnx.ModelProto) -> dict[str, onnx.NodeProto]:
     return {output: node for node in model.graph.node for output in node.output}
 
 
-def _consumers(model: onnx.ModelProto) -> dict[str, list[onnx.NodeProto]]:
-    found: dict[str, list[onnx.NodeProto]] = defaultdict(list)
-    for node in model.graph.node:
-        for value in node.input:
-            found[value].append(node)
-    return found
-
-
-def _constant(model: onnx.ModelProto, name: str) -> np.ndarray | None:
+def constant(model: onnx.ModelProto, name: str) -> np.ndarray | None:
     for tensor in model.graph.initializer:
         if tensor.name == name:
             return numpy_helper.to_array(tensor)
@@ -46,7 +37,7 @@ def _constant(model: onnx.ModelProto, name: str) -> np.ndarray | None:
 def duration_node(model: onnx.ModelProto) -> onnx.NodeProto:
     """The node whose output is each token's duration in frames: found by its shape,
     Clip(Round(ReduceSum(Sigmoid(...)) / speed), min 1), not by its name."""
-    producers = _producers(model)
+    producers = producers_of(model)
     found = []
     for node in model.graph.node:
         if node.op_type != "Clip":
@@ -61,7 +52,7 @@ def duration_node(model: onnx.ModelProto) -> onnx.NodeProto:
         squashed = (
             producers.get(summed.input[0]) if summed and summed.op_type == "ReduceSum" else None
         )
-        low = _constant(model, node.input[1]) if len(node.input) > 1 else None
+        low = constant(model, node.input[1]) if len(node.input) > 1 else None
         is_sigmoid = squashed is not None and squashed.op_type == "Sigmoid"
         if is_sigmoid and low is not None and low.size == 1 and float(low) == 1.0:
             found.append(node)
@@ -70,7 +61,7 @@ def duration_node(model: onnx.ModelProto) -> onnx.NodeProto:
     return found[0]
 
 
-def _int64(model: onnx.ModelProto, name: str, values: Iterable[int]) -> str:
+def add_int64(model: onnx.ModelProto, name: str, values: Iterable[int]) -> str:
     model.graph.initializer.append(
         numpy_helper.from_array(np.array(list(values), dtype=np.int64), name)
     )
@@ -85,9 +76,9 @@ def _float(model: onnx.ModelProto, name: str, value: float) -> str:
 def _last_axis_slice(
     model: onnx.ModelProto, prefix: str, source: str, start: int, end: int
 ) -> onnx.NodeProto:
-    starts = _int64(model, f"{prefix}_starts", [start])
-    ends = _int64(model, f"{prefix}_ends", [end])
-    axes = _int64(model, f"{prefix}_axes", [-1])
+    starts = add_int64(model, f"{prefix}_starts", [start])
+    ends = add_int64(model, f"{prefix}_ends", [end])
+    axes = add_int64(model, f"{prefix}_axes", [-1])
     return helper.make_node("Slice", [source, starts, ends, axes], [prefix], name=prefix)
 
 
@@ -103,32 +94,98 @@ def cap_silent_durations(
     trailing_frames: int | None = None,
     marks: Iterable[int] = (),
 ) -> None:
-    """Cap the durations of the tokens that kokoro-onnx trims as silence: the pad token
-    before the phonemes (0.4-0.5 s otherwise) and, with `trailing_frames`, a punctuation
-    mark (a token in `marks`) that ends the text. Both kinds of durations become outputs,
-    so a check can place the phonemes in the audio."""
+    """Stop paying for the silence kokoro-onnx trims: the vocoder starts `leading_frames`
+    before the first phoneme instead of after the pad token's 0.4-0.5 s, and, with
+    `trailing_frames`, a punctuation mark (a token in `marks`) that ends the text lasts at
+    most that long. The pad keeps its length up to the vocoder: the decoder before it
+    normalises over time, and shortening the pad there changed the words heard (README).
+    Both kinds of durations become outputs, so a check can place the phonemes in the audio."""
     durations = duration_node(model)
     raw = durations.output[0]
     readers = [node for node in model.graph.node if raw in node.input]
     if any(output.name == raw for output in model.graph.output) or not readers:
         raise GraphMismatch("the token durations are not read only inside the graph")
     build = [helper.make_node("Identity", [raw], [RAW_DURATIONS], name=RAW_DURATIONS)]
-    build += _cap_first(model, RAW_DURATIONS, leading_frames, "/polytts/lead_cap")
-    capped = "/polytts/lead_cap"
+    decoded = RAW_DURATIONS
     if trailing_frames is not None:
-        build += _cap_last_mark(model, capped, trailing_frames, marks, "/polytts/trail_cap")
-        capped = "/polytts/trail_cap"
-    build.append(helper.make_node("Identity", [capped], [CAPPED_DURATIONS], name=CAPPED_DURATIONS))
+        build += _cap_last_mark(model, decoded, trailing_frames, marks, "/polytts/trail_cap")
+        decoded = "/polytts/trail_cap"
+    build += _cap_first(model, decoded, leading_frames, "/polytts/lead_cap")
+    build.append(
+        helper.make_node("Identity", ["/polytts/lead_cap"], [CAPPED_DURATIONS], CAPPED_DURATIONS)
+    )
+    build += _vocoder_skip(model, decoded, CAPPED_DURATIONS, "/polytts/vocoder_skip")
     for reader in readers:
         for index, value in enumerate(reader.input):
             if value == raw:
-                reader.input[index] = CAPPED_DURATIONS
+                reader.input[index] = decoded
     position = list(model.graph.node).index(durations) + 1
     for offset, node in enumerate(build):
         model.graph.node.insert(position + offset, node)
+    _start_vocoder_at(model, "/polytts/vocoder_skip")
     for name in (RAW_DURATIONS, CAPPED_DURATIONS):
         value = helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, [None, None])
         model.graph.output.append(value)
+
+
+VOCODER_ENTRIES = ("LeakyRelu", "f0_upsamp/Resize")
+"""The vocoder's first nodes on the decoder's features and on the F0 curve, the two inputs
+that run in time."""
+FEATURES_PER_FRAME = 2
+"""The decoder's features and the F0 curve run at twice the durations' frame rate."""
+
+
+def _vocoder_skip(
+    model: onnx.ModelProto, decoded: str, spoken: str, prefix: str
+) -> list[onnx.NodeProto]:
+    """`prefix` := how many feature steps the vocoder skips: the frames the pad lasts in
+    `decoded` beyond what it lasts in `spoken`, as a 1-element int64 start for Slice."""
+    first = [_last_axis_slice(model, f"{prefix}/{name}", name, 0, 1) for name in (decoded, spoken)]
+    per_frame = _float(model, f"{prefix}/per_frame", float(FEATURES_PER_FRAME))
+    flat = add_int64(model, f"{prefix}/flat", [1])
+    steps = [
+        ("Sub", [first[0].output[0], first[1].output[0]], "frames"),
+        ("Mul", [f"{prefix}/frames", per_frame], "steps"),
+        ("Cast", [f"{prefix}/steps"], "steps_int"),
+        ("Reshape", [f"{prefix}/steps_int", flat], ""),
+    ]
+    nodes = list(first)
+    for op_type, inputs, name in steps:
+        output = f"{prefix}/{name}" if name else prefix
+        nodes.append(helper.make_node(op_type, inputs, [output], name=output))
+    nodes[-2].attribute.append(helper.make_attribute("to", onnx.TensorProto.INT64))
+    return nodes
+
+
+def _start_vocoder_at(model: onnx.ModelProto, skip: str) -> None:
+    """Slice the vocoder's inputs in time from `skip` on, each right before its entry node;
+    the shapes recorded for what follows get time axes of their own (same-named ones would
+    tell onnxruntime's planner the sliced tensors keep the decoder's length)."""
+    nodes = list(model.graph.node)
+    end = add_int64(model, "/polytts/vocoder_end", [np.iinfo(np.int64).max])
+    axis = add_int64(model, "/polytts/vocoder_axis", [-1])
+    sliced: set[str] = set()
+    for entry in VOCODER_ENTRIES:
+        found = [node for node in nodes if node.name == VOCODER + entry]
+        if len(found) != 1:
+            raise GraphMismatch(f"expected one vocoder entry {entry!r}, found {len(found)}")
+        node = found[0]
+        source = node.input[0]
+        cut = f"/polytts/vocoder_from/{entry}"
+        node.input[0] = cut
+        model.graph.node.insert(
+            list(model.graph.node).index(node),
+            helper.make_node("Slice", [source, skip, end, axis], [cut], name=cut),
+        )
+        sliced.add(cut)
+    for node in model.graph.node:
+        if sliced.intersection(node.input):
+            sliced.update(node.output)
+    for value in (*model.graph.value_info, *model.graph.output):
+        if value.name in sliced:
+            for dim in value.type.tensor_type.shape.dim:
+                if dim.HasField("dim_param"):
+                    dim.dim_param += "_vocoder"
 
 
 def _cap_first(
@@ -157,10 +214,10 @@ def _cap_last_mark(
     last = _last_axis_slice(model, f"{prefix}/last", source, -2, -1)
     end = _last_axis_slice(model, f"{prefix}/end", source, -1, np.iinfo(np.int64).max)
     token = _last_axis_slice(model, f"{prefix}/token", TOKENS_INPUT, -2, -1)
-    marks_name = _int64(model, f"{prefix}/marks", sorted(set(marks)))
+    marks_name = add_int64(model, f"{prefix}/marks", sorted(set(marks)))
     frames_value = _float(model, f"{prefix}/frames", float(frames))
     unlimited = _float(model, f"{prefix}/unlimited", float(np.finfo(np.float32).max))
-    all_axes = _int64(model, f"{prefix}/all", [-1])
+    all_axes = add_int64(model, f"{prefix}/all", [-1])
     steps: list[tuple[str, list[str], str, dict[str, int]]] = [
         # Equal gives booleans, ReduceMax wants numbers, Where wants booleans again
         ("Equal", [token.output[0], marks_name], "equal", {}),
@@ -183,104 +240,3 @@ def _cap_last_mark(
         )
     )
     return nodes
-
-
-def fuse_instance_norm(model: onnx.ModelProto) -> int:
-    """(x - mean) / sqrt(var + eps) * scale + bias over time, per channel, as one
-    InstanceNormalization node: the same arithmetic in one kernel (batch of one)."""
-    producers = _producers(model)
-    consumers = _consumers(model)
-    replacements: dict[str, list[onnx.NodeProto]] = {}
-    removed: set[str] = set()
-    for final in model.graph.node:
-        chain = _normalisation_chain(model, final, producers)
-        if chain is None:
-            continue
-        mean, epsilon, affine = chain[0], chain[4], chain[7]
-        names = {node.name for node in chain}
-        if any(
-            {reader.name for reader in consumers[value]} - names
-            for node in chain[:-1]
-            for value in node.output
-        ):
-            continue
-        prefix = f"/polytts/instance_norm_{len(replacements)}"
-        axes = _int64(model, f"{prefix}/axes", [0, 2])
-        replacements[final.name] = [
-            helper.make_node("Squeeze", [affine.input[0], axes], [f"{prefix}/scale"]),
-            helper.make_node("Squeeze", [final.input[1], axes], [f"{prefix}/bias"]),
-            helper.make_node(
-                "InstanceNormalization",
-                [mean.input[0], f"{prefix}/scale", f"{prefix}/bias"],
-                list(final.output),
-                name=prefix,
-                epsilon=float(_constant(model, epsilon.input[1])),  # type: ignore[arg-type]
-            ),
-        ]
-        replacements[final.name][0].name = f"{prefix}/scale"
-        replacements[final.name][1].name = f"{prefix}/bias"
-        removed |= names
-    _splice(model, replacements, removed)
-    return len(replacements)
-
-
-def _normalisation_chain(
-    model: onnx.ModelProto, final: onnx.NodeProto, producers: dict[str, onnx.NodeProto]
-) -> list[onnx.NodeProto] | None:
-    """ReduceMean, Sub, Mul, ReduceMean, Add, Sqrt, Div, Mul, Add ending at `final`, over the
-    last axis of a [1, C, T] tensor, or None."""
-    if final.op_type != "Add" or not final.name.startswith(VOCODER):
-        return None
-    try:
-        affine = producers[final.input[0]]
-        divide = producers[affine.input[1]]
-        centered = producers[divide.input[0]]
-        mean = producers[centered.input[1]]
-        sqrt = producers[divide.input[1]]
-        epsilon = producers[sqrt.input[0]]
-        variance = producers[epsilon.input[0]]
-        square = producers[variance.input[0]]
-    except (KeyError, IndexError):
-        return None
-    chain = [mean, centered, square, variance, epsilon, sqrt, divide, affine, final]
-    shape = ["ReduceMean", "Sub", "Mul", "ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add"]
-    if [node.op_type for node in chain] != shape:
-        return None
-    if list(square.input) != [centered.output[0]] * 2 or mean.input[0] != centered.input[0]:
-        return None
-    for reduce in (mean, variance):
-        axes = _constant(model, reduce.input[1]) if len(reduce.input) > 1 else None
-        keepdims = next((a.i for a in reduce.attribute if a.name == "keepdims"), 1)
-        if axes is None or axes.ravel().tolist() not in ([-1], [2]) or keepdims != 1:
-            return None
-    eps = _constant(model, epsilon.input[1])
-    if eps is None or eps.size != 1:
-        return None
-    return chain
-
-
-def square_as_mul(model: onnx.ModelProto) -> int:
-    """Pow(x, 2) as Mul(x, x) in the vocoder: the same product without a general power."""
-    count = 0
-    for node in model.graph.node:
-        if node.op_type != "Pow" or not node.name.startswith(VOCODER):
-            continue
-        exponent = _constant(model, node.input[1])
-        if exponent is not None and exponent.size == 1 and float(exponent) == 2.0:
-            node.op_type = "Mul"
-            node.input[1] = node.input[0]
-            count += 1
-    return count
-
-
-def _splice(
-    model: onnx.ModelProto, replacements: dict[str, list[onnx.NodeProto]], removed: set[str]
-) -> None:
-    nodes: list[onnx.NodeProto] = []
-    for node in model.graph.node:
-        if node.name in replacements:
-            nodes.extend(replacements[node.name])
-        elif node.name not in removed:
-            nodes.append(node)
-    del model.graph.node[:]
-    model.graph.node.extend(nodes)
