@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from tests.engines.csm.test_frames import GREEDY, admitted, prompt
-from wyoming_polytts.engines.csm.batcher import Ending, FrameBatcher, Reply, buckets
+from wyoming_polytts.engines.csm.batcher import FrameBatcher, buckets
 from wyoming_polytts.engines.csm.frames import FrameModel
 from wyoming_polytts.engines.csm.graphs import FrameGraphs
+from wyoming_polytts.engines.csm.reply_frames import Ending, Reply
 from wyoming_polytts.engines.csm.sampler import Sampling
 from wyoming_polytts.testing.csm_tiny import CODEBOOK_SIZE, WINDOW, build_tiny_csm
 

@@ -6,15 +6,14 @@ batch; a prompt longer than a chunk is read a chunk between each two frames inst
 replies already speaking keep their pace. Every frame is one `step` for the whole batch,
 and a reply that ends, hits its limit or is cancelled leaves before the next. Batch sizes
 are rounded up to a few buckets so that one CUDA graph per bucket, captured at load, serves
-every mix of replies.
+every mix of replies. On CUDA the loop runs on a stream of its own (`streams`), and a frame
+reaches the host in one read (`host_read`).
 """
 
 from __future__ import annotations
 
-import enum
 import itertools
 import logging
-import queue
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -25,7 +24,10 @@ from torch.nn import functional
 
 from .frames import FrameModel
 from .graphs import FrameGraphs, compiled_step
+from .host_read import FrameReader
+from .reply_frames import Ending, Reply, never
 from .sampler import Sampling
+from .streams import made, on, received, side_stream
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,73 +39,8 @@ def buckets(max_batch: int) -> tuple[int, ...]:
     return (*(size for size in BUCKETS if size < max_batch), max_batch)
 
 
-class Ending(enum.Enum):
-    END_OF_AUDIO = "end of audio"
-    LIMIT = "frame limit"
-    CANCELLED = "cancelled"
-
-
-POLL_SECONDS = 0.05
-"""How often a consumer waiting for frames checks whether it should stop waiting."""
 CLOSE_SECONDS = 10.0
 """How long `close` waits for the frame in progress (a CPU frame of CSM-1B takes seconds)."""
-
-
-@dataclass(frozen=True)
-class _End:
-    ending: Ending | None
-    error: BaseException | None = None
-
-
-def _never() -> bool:
-    return False
-
-
-class Reply:
-    """One reply's frames, as the driver makes them: codes (codebooks,) on the CPU."""
-
-    def __init__(self) -> None:
-        self._items: queue.Queue[torch.Tensor | _End] = queue.Queue()
-        self._cancelled = threading.Event()
-        self.ending: Ending | None = None
-        """Why the reply ended, once `take` has reached its end."""
-
-    def take(self, need: int, stop: Callable[[], bool] = _never) -> tuple[list[torch.Tensor], bool]:
-        """At least `need` frames (fewer when the reply ends) plus any already waiting, so a
-        consumer that fell behind catches up at once; and whether the reply ended. Returns
-        early, with what it has, once `stop()` is true (a reply waiting for a slot, or a
-        stuck device, must not hold its consumer). Raises the error that ended the reply."""
-        frames: list[torch.Tensor] = []
-        while len(frames) < need or not self._items.empty():
-            try:
-                item = self._items.get(timeout=POLL_SECONDS)
-            except queue.Empty:
-                if stop():
-                    break
-                continue
-            if isinstance(item, _End):
-                self.ending = item.ending
-                if item.error is not None:
-                    raise item.error
-                return frames, True
-            frames.append(item)
-        return frames, False
-
-    def deliver(self, frame: torch.Tensor) -> None:
-        """The driver's side: the reply's next frame."""
-        self._items.put(frame)
-
-    def finish(self, ending: Ending | None, error: BaseException | None = None) -> None:
-        """The driver's side: the reply ended (with `error`, if it failed)."""
-        self._items.put(_End(ending, error))
-
-    def cancel(self) -> None:
-        """Ask the driver to drop this reply; it leaves the batch before the next frame."""
-        self._cancelled.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
 
 
 @dataclass
@@ -113,6 +50,8 @@ class _Job:
     sampling: Sampling
     should_stop: Callable[[], bool]
     reply: Reply = field(default_factory=Reply)
+    made: torch.cuda.Event | None = None
+    """On CUDA: when the thread that submitted it had made `embeds` (`streams.made`)."""
     long: bool = False
     """Longer than a chunk: read a chunk per frame, in its own slot."""
     row: int = 0
@@ -144,8 +83,12 @@ class FrameBatcher:
         self._reading: _Job | None = None
         """The long prompt being read, a chunk per frame, in the slot after the replies."""
         self.buckets = buckets(frames.slots)
-        step = compiled_step(frames, self.buckets) if compiled else frames.step
-        self._step = FrameGraphs(step, self.buckets).step if cuda_graphs else step
+        self._stream = side_stream(frames.device)
+        """On CUDA, the frame loop's own stream: its steps, their capture and the prefills."""
+        with on(self._stream):
+            step = compiled_step(frames, self.buckets) if compiled else frames.step
+            self._step = FrameGraphs(step, self.buckets).step if cuda_graphs else step
+        self._reader = FrameReader(frames.output)
         self._pending: deque[_Job] = deque()
         self._running: list[_Job] = []
         """The replies in the batch: the reply in slot n is the n-th."""
@@ -159,7 +102,7 @@ class FrameBatcher:
         embeds: torch.Tensor,
         max_frames: int,
         sampling: Sampling,
-        should_stop: Callable[[], bool] = _never,
+        should_stop: Callable[[], bool] = never,
     ) -> Reply:
         """Generate after the prompt `embeds` (1, tokens, hidden) on the model's device, up
         to `max_frames` frames; the driver drops the reply between frames once
@@ -173,7 +116,7 @@ class FrameBatcher:
         max_top_k = self._frames.sampler.max_top_k
         if not (1 <= sampling.top_k <= max_top_k and sampling.temperature >= 0):
             raise ValueError(f"unsupported {sampling}: top_k goes up to {max_top_k}")
-        job = _Job(embeds, max_frames, sampling, should_stop)
+        job = _Job(embeds, max_frames, sampling, should_stop, made=made(embeds))
         with self._wake:
             if self._closed:
                 raise RuntimeError("the CSM frame loop is closed")
@@ -193,7 +136,7 @@ class FrameBatcher:
     def _drive(self) -> None:
         error: Exception | None = None
         try:
-            with torch.no_grad():
+            with torch.no_grad(), on(self._stream):
                 while (joining := self._next()) is not None:
                     self._join(joining)
                     if self._reading is not None:
@@ -226,6 +169,7 @@ class FrameBatcher:
                     break
                 joining.append(self._pending.popleft())
                 joining[-1].long = long
+                received(joining[-1].embeds, joining[-1].made, self._stream)
             return joining
 
     def _join(self, joining: list[_Job]) -> None:
@@ -309,10 +253,7 @@ class FrameBatcher:
             return
         try:
             self._step(next(size for size in self.buckets if size >= count))
-            # the one host synchronisation per frame; a copy even on the CPU, as the next
-            # step overwrites the codes
-            codes = self._frames.codes[:count].to("cpu", copy=True)
-            finished = self._frames.finished[:count].tolist()
+            codes, finished = self._reader.read(count)  # the one host sync per frame
         except Exception as err:
             _LOGGER.exception("CSM failed to make a frame")
             for job in self._running:

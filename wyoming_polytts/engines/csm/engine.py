@@ -29,7 +29,7 @@ from .prompt import Utterance, fit_context, fitting_utterances
 from .settings import CsmSettings, CsmVoiceSettings
 
 if TYPE_CHECKING:
-    from .batcher import Reply
+    from .reply_frames import Reply
     from .runtime import CsmRuntime
 
 _LOGGER = logging.getLogger(__name__)
@@ -223,7 +223,7 @@ class CsmEngine(Engine):
                     raise SynthesisCancelled
                 if batch:
                     frames.extend(batch)
-                    yield runtime.decode(decoder, batch)
+                    yield runtime.decode(decoder, batch, cancel.is_set)
                 if ended:
                     return frames
                 need = self._settings.chunk_frames

@@ -89,10 +89,13 @@ class FrameModel:
             """Per slot: whether it samples (else greedy)."""
             self.top_k = torch.zeros(slots, 1, **long)
             """Per slot: its top-k, less one (an index into the sorted logits)."""
-            self.codes = torch.zeros(slots, self.num_codebooks, **long)
+            self.output = torch.zeros(slots, self.num_codebooks + 1, **long)
+            """Per slot: what `step` made last, `codes` and then `finished`, in one tensor
+            so that one copy takes a frame to the host."""
+            self.codes = self.output[:, :-1]
             """Per slot: the codes of the frame `step` made last."""
-            self.finished = torch.zeros(slots, dtype=torch.bool, device=self.device)
-            """Per slot: whether that frame ended the reply (end of audio) instead."""
+            self.finished = self.output[:, -1]
+            """Per slot: 1 where that frame ended the reply (end of audio) instead."""
 
     @torch.no_grad()
     def prefill(

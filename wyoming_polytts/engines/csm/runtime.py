@@ -19,12 +19,15 @@ from transformers import AutoProcessor, CsmForConditionalGeneration
 
 from ..base import SAMPLE_RATE, Audio
 from ..errors import EngineUnavailable
-from .batcher import FrameBatcher, Reply
+from .batcher import FrameBatcher
+from .decoding import DecodingThread
 from .frames import FrameModel
 from .mimi_stream import MimiStreamDecoder
 from .prompt import Utterance
+from .reply_frames import Reply, never
 from .sampler import Sampling
 from .settings import CsmSettings
+from .streams import side_stream
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,6 +64,7 @@ class CsmRuntime:
             compiled=settings.torch_compile,
             prefill_chunk=settings.prefill_chunk,
         )
+        self._decoding = DecodingThread(self._decode_here, side_stream(codec.device))
 
     def text_ids(self, speaker: int, text: str) -> tuple[int, ...]:
         """A turn's text tokens, as CSM's chat template writes them."""
@@ -82,8 +86,9 @@ class CsmRuntime:
         return self._batcher.submit(embeds, max_frames, self._sampling, should_stop)
 
     def close(self) -> None:
-        """Stop the frame loop; replies still generating end."""
+        """Stop the frame loop and the decoding; replies still generating or decoding end."""
         self._batcher.close()
+        self._decoding.close()
 
     def embed(self, context: Sequence[Utterance], text_ids: Sequence[int]) -> torch.Tensor:
         """The prompt as the embeddings CSM's processor would build, from the turns' codes
@@ -107,9 +112,21 @@ class CsmRuntime:
     def new_decoder(self) -> MimiStreamDecoder:
         return MimiStreamDecoder(self.codec)
 
-    def decode(self, decoder: MimiStreamDecoder, frames: Sequence[Frame]) -> Audio:
-        """The audio of `frames`, continuing the stream `decoder` has decoded so far."""
+    def decode(
+        self,
+        decoder: MimiStreamDecoder,
+        frames: Sequence[Frame],
+        stop: Callable[[], bool] = never,
+    ) -> Audio:
+        """The audio of `frames`, continuing the stream `decoder` has decoded so far, from
+        the one thread that decodes every reply's frames (`DecodingThread.decode`: it
+        raises SynthesisCancelled once `stop()` is true)."""
+        return self._decoding.decode(decoder, frames, stop)
+
+    def _decode_here(self, decoder: MimiStreamDecoder, frames: Sequence[Frame]) -> Audio:
+        """`decode` on the calling thread (and its stream)."""
         with torch.inference_mode():
+            # the frames are on the host, handed over by the frame loop after its read
             codes = torch.stack(list(frames), dim=-1)[None].to(self.codec.device)
             audio = decoder.decode(codes)[0, 0]
         return audio.cpu().numpy().astype(np.float32, copy=False)
