@@ -168,8 +168,8 @@ def decoded_in_place(runtime: CsmRuntime, frames: list[torch.Tensor]) -> list[Au
     audio = []
     with torch.inference_mode():
         for part in chunked(frames):
-            codes = torch.stack(part, dim=-1)[None]
-            audio.append(decoder.decode(codes)[0, 0].numpy().astype(np.float32, copy=False))
+            codes = torch.stack(part, dim=-1)[None].to(runtime.codec.device)
+            audio.append(decoder.decode(codes)[0, 0].cpu().numpy().astype(np.float32, copy=False))
     return audio
 
 

@@ -1,28 +1,37 @@
 """What the next lent CUDA GPU checks: the frame step replayed from CUDA graphs against the
 eager step, sampling under graphs, the runtime's driver thread with graphs on and off, no
-host synchronisation inside a step, and CSM-1B's shapes in bfloat16. Skipped without CUDA;
-the CPU tests cover the same step eagerly (and compiled)."""
+host synchronisation inside a step, CSM-1B's shapes in bfloat16, the frame loop and the Mimi
+decoding each on a stream of its own, and a frame's one read to the host from a pinned
+buffer. Skipped without CUDA; the CPU tests cover the same step eagerly (and compiled), the
+decoding thread and the one read."""
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 from transformers import CsmConfig, CsmForConditionalGeneration
 
+from tests.engines.csm.test_batcher import codes
+from tests.engines.csm.test_decoding import chunked, decoded_in_place, random_frames
 from tests.engines.csm.test_frames import (
     GREEDY,
     admitted,
     choose,
     histogram,
+    looped,
     prompt,
     total_variation,
 )
-from wyoming_polytts.engines.csm.batcher import buckets
+from wyoming_polytts.engines.csm.batcher import FrameBatcher, buckets
 from wyoming_polytts.engines.csm.frames import FrameModel
 from wyoming_polytts.engines.csm.graphs import FrameGraphs, capture
+from wyoming_polytts.engines.csm.host_read import FrameReader
+from wyoming_polytts.engines.csm.mimi_stream import MimiStreamDecoder
 from wyoming_polytts.engines.csm.runtime import CsmRuntime
 from wyoming_polytts.engines.csm.sampler import Sampler, Sampling
 from wyoming_polytts.testing.csm_tiny import CODEBOOK_SIZE, SETTINGS, build_tiny_csm
@@ -134,3 +143,88 @@ def test_csm_1b_shapes_in_bfloat16_replay_two_frames_per_bucket() -> None:
         assert int(codes.min()) >= 0
         assert int(codes.max()) < model.config.vocab_size
         assert bool(torch.isfinite(frames.hidden[:size]).all())
+
+
+def test_the_frame_loop_steps_on_its_own_stream_and_makes_the_eager_codes() -> None:
+    """The prompts are made on the test's stream and read on the loop's: the codes are those
+    of the same step run on the default stream."""
+    model = build_tiny_csm()[0].cuda()
+    frames = FrameModel(model, slots=2, max_top_k=CODEBOOK_SIZE)
+    streams = []
+    step = frames.step
+
+    def watched(batch: int) -> None:
+        streams.append(torch.cuda.current_stream())
+        step(batch)
+
+    frames.step = watched  # type: ignore[method-assign]
+    batcher = FrameBatcher(frames, cuda_graphs=False)
+    try:
+        made = [codes(batcher.submit(on_gpu(seed, 5 + seed), 6, GREEDY)) for seed in (1, 2)]
+    finally:
+        batcher.close()
+    assert streams and torch.cuda.default_stream() not in streams
+    reference = FrameModel(build_tiny_csm()[0].cuda(), slots=1, max_top_k=1)
+    assert made == [looped(reference, on_gpu(seed, 5 + seed), 6) for seed in (1, 2)]
+
+
+def test_decoding_on_its_own_stream_gives_the_audio_of_the_default_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model, processor = build_tiny_csm()
+    runtime = CsmRuntime(model.cuda(), processor, dataclasses.replace(SETTINGS, device="cuda"))
+    streams = []
+    decode = MimiStreamDecoder.decode
+
+    def watched(self: MimiStreamDecoder, codes: torch.Tensor) -> torch.Tensor:
+        streams.append(torch.cuda.current_stream())
+        return decode(self, codes)
+
+    monkeypatch.setattr(MimiStreamDecoder, "decode", watched)
+    try:
+        frames = random_frames(1)
+        decoder = runtime.new_decoder()
+        threaded = [runtime.decode(decoder, part) for part in chunked(frames)]
+        on_the_thread = streams.copy()
+        streams.clear()
+        expected = decoded_in_place(runtime, frames)
+    finally:
+        runtime.close()
+    assert torch.cuda.default_stream() not in on_the_thread
+    assert streams == [torch.cuda.default_stream()] * len(expected)
+    assert all(map(np.array_equal, threaded, expected))
+
+
+def test_a_frame_reaches_the_host_in_one_wait_from_a_pinned_buffer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = build_tiny_csm()[0].cuda()
+    frames = FrameModel(model, slots=2, max_top_k=CODEBOOK_SIZE)
+    for row in range(2):
+        admitted(frames, row, on_gpu(row, 5), Sampling(0.9, CODEBOOK_SIZE))
+    reader = FrameReader(frames.output)
+    assert reader.host.is_pinned()
+    frames.step(2)
+    reader.read(2)  # lazy initialisation outside the count
+    waits = []
+    synchronize = torch.cuda.Event.synchronize
+
+    def counted(self: torch.cuda.Event) -> None:
+        waits.append(self)
+        synchronize(self)
+
+    monkeypatch.setattr(torch.cuda.Event, "synchronize", counted)
+    torch.cuda.synchronize()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            for _ in range(3):
+                frames.step(2)
+                read_codes, _finished = reader.read(2)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    assert len(waits) == 3
+    # the event's wait, if the debug mode counts it at all; nothing else waits for the device
+    assert len([w for w in caught if "synchroniz" in str(w.message)]) <= len(waits)
+    assert torch.equal(read_codes, frames.codes[:2].cpu())
