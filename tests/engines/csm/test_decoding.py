@@ -19,7 +19,7 @@ from wyoming_polytts.engines.csm.mimi_stream import MimiStreamDecoder
 from wyoming_polytts.engines.csm.runtime import CsmRuntime
 from wyoming_polytts.engines.csm.streams import made, on, received, side_stream
 from wyoming_polytts.engines.errors import SynthesisCancelled
-from wyoming_polytts.testing.csm_tiny import CODEBOOK_SIZE, NUM_CODEBOOKS, SETTINGS, build_tiny_csm
+from wyoming_polytts.testing.csm_tiny import CODEBOOK_SIZE, NUM_CODEBOOKS
 
 CHUNKS = (2, 3, 3, 1, 3, 5)
 """A reply's chunks, in frames: first audio, later chunks, and a lagging decoder's catch-up."""
@@ -141,14 +141,6 @@ def test_close_fails_the_waiting_replies_and_ends_the_thread() -> None:
     with pytest.raises(DecodingClosed):
         thread.submit("c", chunk(1))
     assert decode.order == [("a", 1)]
-
-
-@pytest.fixture(name="runtime")
-def runtime_fixture() -> Iterator[CsmRuntime]:
-    model, processor = build_tiny_csm()
-    runtime = CsmRuntime(model, processor, SETTINGS)
-    yield runtime
-    runtime.close()
 
 
 def random_frames(seed: int) -> list[torch.Tensor]:

@@ -16,6 +16,7 @@ from transformers.initialization import no_init_weights
 
 from wyoming_polytts.engines.csm.frames import FrameModel
 from wyoming_polytts.engines.csm.graphs import compiled_step
+from wyoming_polytts.engines.csm.host_read import FrameReader
 from wyoming_polytts.engines.csm.sampler import Sampler, Sampling
 from wyoming_polytts.testing.csm_tiny import (
     CODEBOOK_SIZE,
@@ -286,3 +287,6 @@ def test_end_of_audio_ends_a_slot_on_the_device_and_leaves_the_others() -> None:
     frames.step(2)
     assert frames.finished.tolist() == [True, False]
     assert frames.codes[0, :-1].tolist() == [0] * (NUM_CODEBOOKS - 1)
+    codes, finished = FrameReader(frames.output).read(2)  # the loop's one read, as the host has it
+    assert finished == [True, False]
+    assert torch.equal(codes, frames.codes[:2])

@@ -13,7 +13,6 @@ from tests.engines.csm.test_frames import GREEDY, admitted, prompt
 from wyoming_polytts.engines.csm.batcher import FrameBatcher
 from wyoming_polytts.engines.csm.frames import FrameModel
 from wyoming_polytts.engines.csm.host_read import FrameReader
-from wyoming_polytts.engines.csm.sampler import Sampling
 from wyoming_polytts.testing.csm_tiny import CODEBOOK_SIZE, build_tiny_csm
 
 
@@ -40,23 +39,6 @@ def test_one_read_gives_what_two_gave_frame_after_frame() -> None:
     # each read is the reader's own copy: later steps and reads leave it as it was
     assert all(torch.equal(kept, expected) for kept, expected in earlier)
     assert len({tuple(codes.flatten().tolist()) for codes, _ in earlier}) > 1
-
-
-def test_the_end_of_audio_flag_comes_with_the_codes() -> None:
-    """All-zero heads: greedy picks code 0 everywhere (end of audio), sampling hardly ever."""
-    model = build_tiny_csm()[0]
-    with torch.no_grad():
-        model.lm_head.weight.zero_()
-        model.depth_decoder.codebooks_head.weight.zero_()
-    frames = FrameModel(model, slots=2, max_top_k=CODEBOOK_SIZE)
-    admitted(frames, 0, prompt(model, seed=7, text_tokens=6), GREEDY)
-    admitted(frames, 1, prompt(model, seed=8, text_tokens=6), Sampling(1.0, CODEBOOK_SIZE))
-    torch.manual_seed(0)
-    frames.step(2)
-    codes, finished = FrameReader(frames.output).read(2)
-    expected_codes, expected_finished = two_reads(frames, 2)
-    assert finished == expected_finished == [True, False]
-    assert torch.equal(codes, expected_codes)
 
 
 def test_the_frame_loop_reads_the_host_once_per_frame(monkeypatch: pytest.MonkeyPatch) -> None:

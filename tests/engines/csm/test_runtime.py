@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import numpy as np
-import pytest
 import torch
 
 from wyoming_polytts.engines.csm.prompt import Utterance
 from wyoming_polytts.engines.csm.runtime import CsmRuntime
 from wyoming_polytts.testing.csm_tiny import NUM_CODEBOOKS, SETTINGS, build_tiny_csm
-
-
-@pytest.fixture(name="runtime")
-def runtime_fixture() -> Iterator[CsmRuntime]:
-    model, processor = build_tiny_csm()
-    runtime = CsmRuntime(model, processor, SETTINGS)
-    yield runtime
-    runtime.close()
 
 
 def test_the_prompt_equals_what_csms_processor_builds(runtime: CsmRuntime) -> None:

@@ -90,8 +90,7 @@ class FrameModel:
             self.top_k = torch.zeros(slots, 1, **long)
             """Per slot: its top-k, less one (an index into the sorted logits)."""
             self.output = torch.zeros(slots, self.num_codebooks + 1, **long)
-            """Per slot: what `step` made last, `codes` and then `finished`, in one tensor
-            so that one copy takes a frame to the host."""
+            """Per slot: `codes` then `finished`, one tensor so that one copy reads a frame."""
             self.codes = self.output[:, :-1]
             """Per slot: the codes of the frame `step` made last."""
             self.finished = self.output[:, -1]
