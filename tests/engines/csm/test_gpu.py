@@ -164,7 +164,7 @@ def test_the_frame_loop_steps_on_its_own_stream_and_makes_the_eager_codes() -> N
     finally:
         batcher.close()
     assert streams and torch.cuda.default_stream() not in streams
-    reference = FrameModel(build_tiny_csm()[0].cuda(), slots=1, max_top_k=1)
+    reference = FrameModel(build_tiny_csm()[0].cuda(), slots=1, max_top_k=CODEBOOK_SIZE)
     assert made == [looped(reference, on_gpu(seed, 5 + seed), 6) for seed in (1, 2)]
 
 

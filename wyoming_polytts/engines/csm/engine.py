@@ -3,9 +3,9 @@
 CSM speaks each segment after the turns before it (text and audio codes), so a reply
 keeps one voice and prosody across segments and replies. Audio leaves while CSM is still
 generating: the runtime's frame loop (one thread, every reply in one batched step per
-frame) hands each reply its frames, and `synthesize` decodes them in chunks with the
-reply's own stateful Mimi decoder. torch and transformers are imported only in `load()`,
-so this module costs nothing without them.
+frame) hands each reply its frames, and `synthesize` has them decoded in chunks, with the
+reply's own stateful Mimi decoder, by the runtime's one decoding thread. torch and
+transformers are imported only in `load()`, so this module costs nothing without them.
 """
 
 from __future__ import annotations

@@ -38,8 +38,8 @@ Frame = torch.Tensor
 class CsmRuntime:
     """A loaded CSM model, its tokenizer and its frame loop; safe to use from several threads.
 
-    Building one starts the frame loop's thread (and captures its CUDA graphs); `close` ends
-    it."""
+    Building one starts the frame loop's thread (and captures its CUDA graphs) and the one
+    thread that decodes every reply's frames; `close` ends both."""
 
     def __init__(self, model: Any, processor: Any, settings: CsmSettings) -> None:
         self.model = model.eval()
@@ -64,7 +64,7 @@ class CsmRuntime:
             compiled=settings.torch_compile,
             prefill_chunk=settings.prefill_chunk,
         )
-        self._decoding = DecodingThread(self._decode_here, side_stream(codec.device))
+        self._decoding = DecodingThread(self.decode_here, side_stream(codec.device))
 
     def text_ids(self, speaker: int, text: str) -> tuple[int, ...]:
         """A turn's text tokens, as CSM's chat template writes them."""
@@ -123,8 +123,9 @@ class CsmRuntime:
         raises SynthesisCancelled once `stop()` is true)."""
         return self._decoding.decode(decoder, frames, stop)
 
-    def _decode_here(self, decoder: MimiStreamDecoder, frames: Sequence[Frame]) -> Audio:
-        """`decode` on the calling thread (and its stream)."""
+    def decode_here(self, decoder: MimiStreamDecoder, frames: Sequence[Frame]) -> Audio:
+        """`decode` on the calling thread (and its stream): what the decoding thread runs,
+        for benchmarks that time the decoding itself."""
         with torch.inference_mode():
             # the frames are on the host, handed over by the frame loop after its read
             codes = torch.stack(list(frames), dim=-1)[None].to(self.codec.device)
