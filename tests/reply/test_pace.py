@@ -145,28 +145,38 @@ def pause_after(segment: Segment) -> float:
     return PAUSES.after(segment.pause)
 
 
-def first_piece(samples: list[tuple[int, float]], *, streams: bool = False) -> str:
-    """The first piece of HMM on an engine whose costs are those of `samples`."""
+def first_piece(samples: list[tuple[int, float]], *, streams: bool = False, text: str = HMM) -> str:
+    """The first piece of `text` on an engine whose costs are those of `samples`."""
     scheduler = Scheduler(loaded_fake(streams=streams), workers=1, max_replies=8)
     for chars, seconds in samples:
         scheduler.costs.record("en-US", chars, seconds, audio_seconds=chars * 0.07)
     pace = ReplyPace(scheduler, read_ahead=30.0)
-    segment = Segment(HMM, Pause.SENTENCE)
+    segment = Segment(text, Pause.SENTENCE)
     return pace.next_piece(segment, "en-US", 1.0, pause_after).segment.text
 
 
 def test_on_a_cheap_engine_the_interjection_is_spoken_alone() -> None:
-    """0.1 s + 0.005 s a character: the next words are made while "Hmm," plays."""
+    """0.1 s + 0.005 s a character: the shortest piece the rest is cut to, "the front door
+    sensor" (three words), is made while "Hmm," and its pause play."""
     assert first_piece([(10, 0.15), (100, 0.6)]) == "Hmm,"
 
 
 def test_on_an_expensive_engine_the_first_piece_is_what_the_next_needs() -> None:
-    """0.35 s + 0.033 s a character, speech 0.07 s a character: the shortest piece that keeps
-    up has 10 characters (0.68 s); the first piece lasts that long, a few words, not "Hmm,"
-    alone and not the 13-word clause."""
+    """0.35 s + 0.033 s a character, speech 0.07 s a character: pieces of 10 characters
+    would keep up, but a cut keeps three words (about 18 characters, 0.94 s to make); the
+    first piece lasts that long, a few words, not "Hmm," alone and not the 13-word clause."""
     piece = first_piece([(10, 0.68), (100, 3.65)])
-    assert piece == "Hmm, the front door"
-    assert len(piece.split()) < TextSettings().first_clause_min_words + 2
+    assert piece == "Hmm, the front door sensor"
+    assert len(piece.split()) < TextSettings().first_clause_min_words + 3
+
+
+def test_an_interjection_leads_alone_only_if_the_words_after_it_can_be_cut_short() -> None:
+    """0.2 s + 0.005 s a character: "Hmm," (0.28 s) and its pause cover a three-word piece
+    (0.3 s to make) but not the 46 characters before the first place to cut."""
+    samples = [(10, 0.25), (100, 0.7)]
+    assert first_piece(samples) == "Hmm,"
+    unbroken = "Hmm, the frontdoorsensorhasnotreportedanything since yesterday afternoon."
+    assert first_piece(samples, text=unbroken) != "Hmm,"
 
 
 def test_an_engine_slower_than_speech_or_streaming_speaks_the_segment_whole() -> None:
@@ -234,3 +244,15 @@ async def test_the_pause_after_a_segment_is_sent_before_the_next_one_is_ready(se
     assert reply.audio_seconds == pytest.approx(
         len("Sure!") * SECONDS_PER_CHAR + PAUSES.sentence, abs=0.01
     )
+
+
+def test_a_first_segment_too_short_to_lead_waits_as_long_as_the_gap_it_would_leave() -> None:
+    """Alone, "Sure!" would leave the listener waiting for the audio it lacks: it waits for
+    the words after it that long, and never less than it would take to make alone."""
+    scheduler = Scheduler(loaded_fake(streams=False), workers=1, max_replies=8)
+    for chars, seconds in [(10, 0.35), (100, 0.8)]:  # 0.3 s + 0.005 s a character
+        scheduler.costs.record("en-US", chars, seconds, audio_seconds=chars * 0.07)
+    pace = ReplyPace(scheduler, read_ahead=30.0)
+    sure = Segment("Sure!", Pause.SENTENCE)
+    assert pace.worth_waiting_for(sure, "en-US", 1.0, lead=20) == pytest.approx(15 * 0.07)
+    assert pace.worth_waiting_for(sure, "en-US", 1.0, lead=6) == pytest.approx(0.325)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wyoming_polytts.text.fit import fit
+from wyoming_polytts.text.fit import fit, shortest_part
 from wyoming_polytts.text.locale import Locale
 from wyoming_polytts.text.segment import Pause, Segment
 
@@ -74,3 +74,11 @@ def test_a_comma_between_numbers_is_no_clause_to_cut_at(text: str) -> None:
     first, _rest = fit(Segment(text, Pause.SENTENCE), 40, EN)
     assert first.pause is not Pause.CLAUSE
     assert not first.text.endswith(",")
+
+
+def test_the_shortest_part_is_the_earliest_cut_fit_makes() -> None:
+    assert shortest_part(Segment(LIGHTS, Pause.SENTENCE), EN) == len("I've turned on the kitchen")
+    for max_chars in range(len(LIGHTS)):
+        first, _rest = fit(Segment(LIGHTS, Pause.SENTENCE), max_chars, EN)
+        assert len(first.text) >= shortest_part(Segment(LIGHTS, Pause.SENTENCE), EN)
+    assert shortest_part(Segment("Turn it off now.", Pause.SENTENCE), EN) == 16  # no cut

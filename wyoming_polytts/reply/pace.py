@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..text import Pause, Segment
-from ..text.fit import fit
+from ..text.fit import MIN_WORDS, fit, shortest_part
 from ..text.locale import Locale
 from ..text.sentences import clause_ends
 from .scheduler import Scheduler
@@ -32,6 +32,8 @@ MARGIN = 0.15
 """Seconds a segment should be ready before the listener needs it."""
 PauseAfter = Callable[[Segment], float]
 """Seconds of silence after a segment (the text pipeline's pauses)."""
+WORD_CHARS = 6
+"""About the characters of a word and its space, for a piece whose words are not known yet."""
 INTERJECTION_WORDS = 2
 """A first clause of at most this many words ("Hmm,", "Oh well,") may be spoken alone,
 under text.first_clause_min_words, when the machine affords it."""
@@ -82,11 +84,14 @@ class ReplyPace:
         ahead of the listener is under the read-ahead limit."""
         return not in_flight or self.timeline - self._written < self._read_ahead
 
-    def lead_chars(self, language: str, speed: float, pause: float) -> int | None:
+    def lead_chars(
+        self, language: str, speed: float, pause: float, following: Segment | None = None
+    ) -> int | None:
         """The fewest characters of a first piece whose audio, and the `pause` after it, last
-        while a piece that keeps up is made; None when no length keeps up (the engine, or
-        this reply's share of it, is slower than speech) or it streams: nothing is gained
-        by waiting then."""
+        while the piece after it is made: the shortest cut of `following` (the text after
+        it, if known) that keeps up. None when no length keeps up (the engine, or this
+        reply's share of it, is slower than speech) or it streams: nothing is gained by
+        waiting then."""
         if self._scheduler.engine.streams:
             return None
         cost = self._scheduler.costs.cost(language)
@@ -95,13 +100,17 @@ class ReplyPace:
         shortest = cost.sustained_chars(per_char, sharers)
         if shortest is None:
             return None
-        needed = sharers * cost.seconds(shortest) + MARGIN - pause
+        after = _shortest_cut(following, shortest, language)
+        needed = sharers * cost.seconds(after) + MARGIN - pause
         return max(0, math.ceil(needed / per_char))
 
-    def worth_waiting_for(self, segment: Segment, language: str) -> float:
-        """Seconds a first segment too short to lead may wait for the text after it: as long
-        as it would take to make alone."""
-        return self._scheduler.costs.cost(language).seconds(len(segment.text))
+    def worth_waiting_for(self, segment: Segment, language: str, speed: float, lead: int) -> float:
+        """Seconds a first segment shorter than its `lead` may wait for the text after it: as
+        long as the listener would wait after it, alone (the audio it lacks to cover the
+        making of the next piece), and at least as long as it would take to make alone."""
+        alone = self._scheduler.costs.cost(language).seconds(len(segment.text))
+        missing = (lead - len(segment.text)) * self._audio_per_char(language, speed)
+        return max(alone, missing)
 
     def next_piece(
         self, segment: Segment, language: str, speed: float, pause_after: PauseAfter
@@ -183,9 +192,10 @@ class ReplyPace:
         end = _interjection_end(text)
         if end is not None:
             head = replace(segment, text=text[:end], pause=Pause.CLAUSE, pause_seconds=None)
-            lead = self.lead_chars(language, speed, pause_after(head))
+            after = replace(segment, text=text[end:].lstrip())
+            lead = self.lead_chars(language, speed, pause_after(head), following=after)
             if lead is not None and end >= lead:
-                return head, replace(segment, text=text[end:].lstrip())
+                return head, after
         # Where the cut falls is not known yet: a phrase's pause, the shortest, is counted
         phrase = replace(segment, pause=Pause.PHRASE, pause_seconds=None)
         lead = self.lead_chars(language, speed, pause_after(phrase))
@@ -211,3 +221,12 @@ def _interjection_end(text: str) -> int | None:
     if not ends or len(text[: ends[0]].split()) > INTERJECTION_WORDS:
         return None
     return ends[0] if text[ends[0] :].strip() else None
+
+
+def _shortest_cut(following: Segment | None, shortest: int, language: str) -> int:
+    """The characters of the shortest piece the text after a first piece can be cut to, no
+    shorter than `shortest` (a cut keeps MIN_WORDS words: "I've turned on the kitchen", not
+    "I've"); MIN_WORDS words when that text is not known yet."""
+    if following is None:
+        return max(shortest, MIN_WORDS * WORD_CHARS)
+    return max(shortest, shortest_part(following, Locale.of(language), min_chars=shortest))

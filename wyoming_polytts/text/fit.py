@@ -59,6 +59,15 @@ def fit(
     return head, tail
 
 
+def shortest_part(segment: Segment, locale: Locale, min_chars: int = 0) -> int:
+    """The characters of the shortest first part `fit` may cut `segment` to (at least
+    `min_chars`, MIN_WORDS words each side); the whole segment's when no cut does."""
+    text = segment.text
+    ends = [*clause_ends(text), *_phrase_starts(text, locale), *_word_breaks(text, locale)]
+    usable = _usable(text, ends, min_chars)
+    return len(text[: min(usable)].rstrip()) if usable else len(text)
+
+
 def _best_cut(
     text: str, max_chars: int, locale: Locale, min_chars: int
 ) -> tuple[int, Pause] | None:
