@@ -25,6 +25,7 @@ from .reply.voices import VoiceCatalogue
 from .satellites.front_door import Satellites
 from .satellites.settings import SatelliteSections
 from .schema import ConfigError
+from .server.heap import tune_heap
 from .server.listener import Listener
 from .server.served_uri import record_served_uri
 from .server.zeroconf import advertise
@@ -152,6 +153,7 @@ def run_server(config: Config, labels: KeyLabels = CONFIG_KEYS) -> None:
         level=logging.DEBUG if config.debug else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    tune_heap()
     try:
         stopped = asyncio.run(serve(config, labels))
     except (ConfigError, NoEngineCanSpeak) as err:  # found while starting, e.g. a port in use

@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,7 @@ from .memory import (
 )
 from .own_voices import OwnVoice
 from .pins import VOICE_SHA256
+from .runs import phoneme_parts, spoken_parts
 from .settings import KokoroSettings
 from .voices import KokoroVoices
 
@@ -98,24 +100,39 @@ class KokoroEngine(Engine):
         _LOGGER.info("Kokoro ready")
 
     def synthesize(self, request: SynthesisRequest, cancel: threading.Event) -> Iterator[Audio]:
+        """The text in runs of at most `kokoro.max_phonemes_per_run` phonemes (runs.py), one
+        audio block each; the session is taken for each run, not for the whole segment."""
         language = self._voices.language(request.voice, request.language)
         style = self._voices.style(request.voice)
-        kokoro = self._idle.get()
+
+        def speak(part: str) -> np.ndarray:
+            with self._session(cancel) as kokoro:
+                audio, _rate = kokoro.create(
+                    part, voice=style, speed=request.speed, is_phonemes=True
+                )
+            return np.asarray(audio)
+
         try:
-            if cancel.is_set():
-                raise SynthesisCancelled
-            audio, _rate = kokoro.create(
-                request.text, voice=style, speed=request.speed, lang=language.espeak
-            )
+            with self._session(cancel) as kokoro:
+                phonemes = kokoro.tokenizer.phonemize(request.text, language.espeak)
+            parts = phoneme_parts(phonemes, self._settings.max_phonemes_per_run)
+            yield from spoken_parts(parts, speak)
         except ValueError as err:
             # Text such as "..." or a lone symbol has no phonemes: that is silence, not a failure
             if not str(err).startswith(_NOTHING_TO_SAY):
                 raise
             _LOGGER.debug("Nothing to say in %r: %s", request.text, err)
-            return
+
+    @contextmanager
+    def _session(self, cancel: threading.Event) -> Iterator[Kokoro]:
+        """An idle session, given back after use; SynthesisCancelled once `cancel` is set."""
+        kokoro = self._idle.get()
+        try:
+            if cancel.is_set():
+                raise SynthesisCancelled
+            yield kokoro
         finally:
             self._idle.put(kokoro)
-        yield np.asarray(audio, dtype=np.float32)
 
     def close(self) -> None:
         """Stop a fetch in progress (the server is stopping)."""
