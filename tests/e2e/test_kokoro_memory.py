@@ -9,6 +9,7 @@ from typing import Any
 import onnxruntime
 import pytest
 
+from wyoming_polytts.engines.base import SynthesisRequest
 from wyoming_polytts.engines.kokoro.engine import KokoroEngine
 from wyoming_polytts.engines.kokoro.files import KokoroFiles, find_kokoro
 from wyoming_polytts.engines.kokoro.settings import KokoroSettings
@@ -56,3 +57,31 @@ def test_every_session_is_loaded_with_the_memory_settings(
     assert len(runs) == 2  # each session's warm-up
     for options in runs:
         assert options.get_run_config_entry("memory.enable_memory_arena_shrinkage") == "cpu:0"
+
+
+@pytest.mark.parametrize(("limit", "runs"), [(510, 1), (30, 3)])
+def test_a_segment_is_spoken_in_runs_of_at_most_the_phoneme_limit(
+    monkeypatch: pytest.MonkeyPatch, limit: int, runs: int
+) -> None:
+    files = find_kokoro([default_data_dir()])
+    assert files is not None, "run scripts/setup to fetch the model"
+    tokens: list[int] = []
+    load_session = onnxruntime.InferenceSession
+
+    class RecordingSession(load_session):  # type: ignore[misc,valid-type]
+        def run(self, output_names: Any, inputs: Any, run_options: Any = None) -> Any:
+            tokens.extend(value.shape[-1] for value in inputs.values() if value.dtype == "int64")
+            return super().run(output_names, inputs, run_options)
+
+    monkeypatch.setattr(onnxruntime, "InferenceSession", RecordingSession)
+    engine = KokoroEngine(KokoroSettings(max_phonemes_per_run=limit), lambda closing: files)
+    engine.load()
+    tokens.clear()  # the warm-up
+    request = SynthesisRequest(
+        "Good morning, the kitchen is warm, and the coffee is ready.", "af_heart"
+    )
+    blocks = list(engine.synthesize(request, threading.Event()))
+    engine.close()
+    assert len(tokens) == len(blocks) == runs
+    assert max(tokens) <= limit + 2  # the pad token at each end
+    assert all(len(block) > 0.3 * 24000 for block in blocks)
