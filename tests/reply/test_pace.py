@@ -244,15 +244,3 @@ async def test_the_pause_after_a_segment_is_sent_before_the_next_one_is_ready(se
     assert reply.audio_seconds == pytest.approx(
         len("Sure!") * SECONDS_PER_CHAR + PAUSES.sentence, abs=0.01
     )
-
-
-def test_a_first_segment_too_short_to_lead_waits_as_long_as_the_gap_it_would_leave() -> None:
-    """Alone, "Sure!" would leave the listener waiting for the audio it lacks: it waits for
-    the words after it that long, and never less than it would take to make alone."""
-    scheduler = Scheduler(loaded_fake(streams=False), workers=1, max_replies=8)
-    for chars, seconds in [(10, 0.35), (100, 0.8)]:  # 0.3 s + 0.005 s a character
-        scheduler.costs.record("en-US", chars, seconds, audio_seconds=chars * 0.07)
-    pace = ReplyPace(scheduler, read_ahead=30.0)
-    sure = Segment("Sure!", Pause.SENTENCE)
-    assert pace.worth_waiting_for(sure, "en-US", 1.0, lead=20) == pytest.approx(15 * 0.07)
-    assert pace.worth_waiting_for(sure, "en-US", 1.0, lead=6) == pytest.approx(0.325)

@@ -104,13 +104,10 @@ class ReplyPace:
         needed = sharers * cost.seconds(after) + MARGIN - pause
         return max(0, math.ceil(needed / per_char))
 
-    def worth_waiting_for(self, segment: Segment, language: str, speed: float, lead: int) -> float:
-        """Seconds a first segment shorter than its `lead` may wait for the text after it: as
-        long as the listener would wait after it, alone (the audio it lacks to cover the
-        making of the next piece), and at least as long as it would take to make alone."""
-        alone = self._scheduler.costs.cost(language).seconds(len(segment.text))
-        missing = (lead - len(segment.text)) * self._audio_per_char(language, speed)
-        return max(alone, missing)
+    def worth_waiting_for(self, segment: Segment, language: str) -> float:
+        """Seconds a first segment too short to lead may wait for the text after it: as long
+        as it would take to make alone."""
+        return self._scheduler.costs.cost(language).seconds(len(segment.text))
 
     def next_piece(
         self, segment: Segment, language: str, speed: float, pause_after: PauseAfter

@@ -193,13 +193,12 @@ class ReplySession:
     def _holding_first(self) -> bool:
         """Whether the first segment waits for the text after it: alone it is too short for
         the piece after it to be made while it plays. It is joined with the next segment as
-        soon as that is complete, and waits at most as long as the listener would wait after
-        it alone (or, if longer, as it would take to make)."""
+        soon as that is complete, and waits at most as long as it would take to make."""
         if self._pace.started or (self._hold is not None and self._hold.cancelled()):
             return False
         first = self._waiting[0]
-        language, speed = self._language(first), self._speed(first)
-        lead = self._pace.lead_chars(language, speed, self._pipeline.pause_after(first))
+        pause = self._pipeline.pause_after(first)
+        lead = self._pace.lead_chars(self._language(first), self._speed(first), pause)
         if lead is None or len(first.text) >= lead:
             return False
         if len(self._waiting) > 1:
@@ -212,7 +211,7 @@ class ReplySession:
         if self._text_complete:
             return False
         if self._hold is None:
-            delay = self._pace.worth_waiting_for(first, language, speed, lead)
+            delay = self._pace.worth_waiting_for(first, self._language(first))
             self._hold = asyncio.get_running_loop().call_later(delay, self._stop_holding)
         return True
 
