@@ -63,9 +63,17 @@ def shortest_part(segment: Segment, locale: Locale, min_chars: int = 0) -> int:
     """The characters of the shortest first part `fit` may cut `segment` to (at least
     `min_chars`, MIN_WORDS words each side); the whole segment's when no cut does."""
     text = segment.text
-    ends = [*clause_ends(text), *_phrase_starts(text, locale), *_word_breaks(text, locale)]
-    usable = _usable(text, ends, min_chars)
+    usable = [end for ends in _cuts(text, locale, min_chars) for end in ends]
     return len(text[: min(usable)].rstrip()) if usable else len(text)
+
+
+def _cuts(text: str, locale: Locale, min_chars: int) -> tuple[list[int], list[int], list[int]]:
+    """The usable cuts at clause punctuation, before phrases and between words."""
+    return (
+        _usable(text, clause_ends(text), min_chars),
+        _usable(text, _phrase_starts(text, locale), min_chars),
+        _usable(text, _word_breaks(text, locale), min_chars),
+    )
 
 
 def _best_cut(
@@ -73,9 +81,7 @@ def _best_cut(
 ) -> tuple[int, Pause] | None:
     """The latest cut of the best kind within `max_chars`; a phrase a little longer rather
     than words torn apart; when nothing fits, the earliest phrase (the reply is late)."""
-    clauses = _usable(text, clause_ends(text), min_chars)
-    phrases = _usable(text, _phrase_starts(text, locale), min_chars)
-    words = _usable(text, _word_breaks(text, locale), min_chars)
+    clauses, phrases, words = _cuts(text, locale, min_chars)
     choices = [
         (max_chars, [(clauses, Pause.CLAUSE), (phrases, Pause.PHRASE)]),
         (int(max_chars * SLACK), [(clauses, Pause.CLAUSE), (phrases, Pause.PHRASE)]),

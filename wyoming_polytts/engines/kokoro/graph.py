@@ -143,18 +143,14 @@ def _vocoder_skip(
     first = [_last_axis_slice(model, f"{prefix}/{name}", name, 0, 1) for name in (decoded, spoken)]
     per_frame = _float(model, f"{prefix}/per_frame", float(FEATURES_PER_FRAME))
     flat = add_int64(model, f"{prefix}/flat", [1])
-    steps = [
-        ("Sub", [first[0].output[0], first[1].output[0]], "frames"),
-        ("Mul", [f"{prefix}/frames", per_frame], "steps"),
-        ("Cast", [f"{prefix}/steps"], "steps_int"),
-        ("Reshape", [f"{prefix}/steps_int", flat], ""),
+    frames, steps, whole = (f"{prefix}/{name}" for name in ("frames", "steps", "steps_int"))
+    return [
+        *first,
+        helper.make_node("Sub", [first[0].output[0], first[1].output[0]], [frames], name=frames),
+        helper.make_node("Mul", [frames, per_frame], [steps], name=steps),
+        helper.make_node("Cast", [steps], [whole], name=whole, to=onnx.TensorProto.INT64),
+        helper.make_node("Reshape", [whole, flat], [prefix], name=prefix),
     ]
-    nodes = list(first)
-    for op_type, inputs, name in steps:
-        output = f"{prefix}/{name}" if name else prefix
-        nodes.append(helper.make_node(op_type, inputs, [output], name=output))
-    nodes[-2].attribute.append(helper.make_attribute("to", onnx.TensorProto.INT64))
-    return nodes
 
 
 def _start_vocoder_at(model: onnx.ModelProto, skip: str) -> None:
