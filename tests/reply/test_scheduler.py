@@ -60,6 +60,26 @@ async def test_first_segments_go_before_later_segments_of_playing_replies() -> N
     ]
 
 
+async def test_a_replys_later_segment_never_goes_before_one_submitted_ahead_of_it() -> None:
+    """Its first audio came sooner than expected: the deadlines after it are earlier."""
+    engine = loaded_fake()
+    other = [("other one", 0.0), ("other two", 7.0)]
+    mine = [("mine one", 0.0), ("mine two", 8.0), ("mine three", 6.0), ("mine four", 9.0)]
+    scheduler, _, jobs = queued(engine, other, mine)
+    scheduler.start()
+    await wait_for(lambda: len(engine.requests) == 6)
+    scheduler.stop()
+    assert [job.deadline for job in jobs[1]] == [0.0, 8.0, 8.0, 9.0]
+    assert [r.text for r in engine.requests] == [
+        "other one",
+        "mine one",
+        "other two",
+        "mine two",
+        "mine three",
+        "mine four",
+    ]
+
+
 def test_job_queue_orders_later_segments_by_deadline() -> None:
     loop = asyncio.new_event_loop()
     try:

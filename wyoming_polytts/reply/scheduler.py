@@ -249,6 +249,11 @@ class ReplyTicket:
         the rest of a reply's first sentence goes as early as its first piece."""
         previous = self._jobs[-1] if self._jobs else None
         first = previous is None or (continues and previous.first)
+        if previous is not None and previous.first == first:
+            # Its segments play in order, so none is due before the one ahead of it: a
+            # deadline counted from the first audio can be earlier than one counted from
+            # when that audio was expected
+            deadline = max(deadline, previous.deadline)
         after = previous if self._scheduler.engine.segments_in_order else None
         job = self._scheduler.submit(
             request, first=first, deadline=deadline, language=language, after=after
