@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
@@ -20,45 +20,29 @@ def to_pcm16(audio: Audio) -> bytes:
     return to_pcm16_samples(audio).tobytes()
 
 
-class PcmChunker:
-    """Cuts a stream of PCM bytes into chunks of a fixed duration; the last may be shorter."""
-
-    def __init__(self, rate: int, chunk_ms: int) -> None:
-        self._chunk_bytes = max(SAMPLE_WIDTH, rate * chunk_ms // 1000 * SAMPLE_WIDTH * CHANNELS)
-        self._pending = bytearray()
-
-    def push(self, pcm: bytes) -> Iterator[bytes]:
-        """Add PCM and yield every full chunk it completes."""
-        self._pending.extend(pcm)
-        while len(self._pending) >= self._chunk_bytes:
-            yield bytes(self._pending[: self._chunk_bytes])
-            del self._pending[: self._chunk_bytes]
-
-    def flush(self) -> Iterator[bytes]:
-        """Yield what is left."""
-        if self._pending:
-            yield bytes(self._pending)
-            self._pending.clear()
-
-
 class AudioStream:
-    """One audio-start, chunks of a fixed duration with timestamps, one audio-stop."""
+    """One audio-start, chunks with timestamps, one audio-stop.
+
+    Each write goes out whole, in chunks of `chunk_ms` and a shorter last one: the end of a
+    segment is never held back for the next to fill its chunk, which a listener would hear
+    as the segment's last word cut off while the next one is made."""
 
     def __init__(self, send: SendEvent, chunk_ms: int) -> None:
         self._send = send
-        self._chunker = PcmChunker(SAMPLE_RATE, chunk_ms)
+        self._chunk_bytes = max(
+            SAMPLE_WIDTH, SAMPLE_RATE * chunk_ms // 1000 * SAMPLE_WIDTH * CHANNELS
+        )
         self._started = False
         self._samples_sent = 0
 
     async def write(self, audio: Audio) -> None:
         await self._start()
-        for pcm in self._chunker.push(to_pcm16(audio)):
-            await self._send_chunk(pcm)
+        pcm = to_pcm16(audio)
+        for start in range(0, len(pcm), self._chunk_bytes):
+            await self._send_chunk(pcm[start : start + self._chunk_bytes])
 
     async def close(self) -> None:
         await self._start()
-        for pcm in self._chunker.flush():
-            await self._send_chunk(pcm)
         await self._send(AudioStop(timestamp=self._timestamp_ms()).event())
 
     async def _start(self) -> None:

@@ -19,7 +19,7 @@ class ServerSettings:
     """Largest header line, data block or payload a client may send."""
     max_text_chars: int = bounded(20_000, 1, 1_000_000)
     chunk_ms: int = bounded(100, 10, 1000)
-    """Duration of each audio-chunk sent to Home Assistant."""
+    """Duration of each audio-chunk sent to Home Assistant (a segment's last may be shorter)."""
     max_connections: int = bounded(64, 1, 10_000)
     """Open connections; one more gets a "busy" error and is closed."""
     quiet_after: float = bounded(5.0, 0.1, 3600.0)
