@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from wyoming_polytts.engines.base import Audio, SynthesisRequest
-from wyoming_polytts.reply.pace import MARGIN, Piece, ReplyPace
+from wyoming_polytts.reply.pace import FIRST_AUDIO_WITHIN, MARGIN, Piece, ReplyPace
 from wyoming_polytts.reply.scheduler import Scheduler
 from wyoming_polytts.testing.client import stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
@@ -55,6 +55,64 @@ def test_the_second_segment_has_until_the_first_one_has_played() -> None:
     assert pace.deadline() == pytest.approx(100.2 + 0.96)
     # Work of other rooms that goes first leaves less time
     assert pace.budget(wait=0.5) == pytest.approx(100.2 + 0.96 - (100.2 + 0.5) - MARGIN)
+
+
+def test_after_a_wait_the_next_piece_is_due_that_much_later() -> None:
+    """The listener's player stood silent for 0.8 s: what it still has to play ends 0.8 s
+    later, and so the next piece is due 0.8 s later too."""
+    clock = Clock()
+    pace = ReplyPace(Scheduler(loaded_fake(), workers=1, max_replies=8, clock=clock), 30.0)
+    for seconds in (0.5, 2.0):
+        piece = Piece(Segment("x", Pause.SENTENCE), None, deadline=100.0, wait=0.0, seconds=seconds)
+        pace.submitted(piece, cost=0.2, pause=0.0)
+    clock.now = 100.2
+    pace.wrote(0.5)  # the first piece, played until 100.7
+    assert pace.deadline() == pytest.approx(100.7 + 2.0)
+    clock.now = 101.5  # the second piece comes 0.8 s after the player ran dry
+    pace.wrote(1.0)
+    assert pace.deadline() == pytest.approx(101.5 + 2.0)
+
+
+async def test_a_first_piece_is_due_soon_and_cut_pieces_count_on_their_share() -> None:
+    """A new reply's first piece is due FIRST_AUDIO_WITHIN after it is submitted; with two
+    replies on one worker, a later piece is cut to what is made in half the time it has."""
+    clock = Clock()
+    scheduler = Scheduler(loaded_fake(streams=False), workers=1, max_replies=8, clock=clock)
+    scheduler.costs.record("en-US", 10, 0.3, audio_seconds=0.7)
+    scheduler.costs.record("en-US", 110, 1.3, audio_seconds=7.7)  # 0.2 s + 0.01 s a char
+    tickets = [scheduler.open_reply()]
+    pace = ReplyPace(scheduler, read_ahead=30.0)
+    first = pace.next_piece(Segment("Hello there.", Pause.SENTENCE), "en-US", 1.0, pause_after)
+    assert first.deadline == pytest.approx(100.0 + FIRST_AUDIO_WITHIN)
+    pace.submitted(first, cost=0.3, pause=0.0)  # ready at 100.3, its audio lasts 0.84 s
+
+    def cut() -> str:
+        piece = pace.next_piece(Segment(REPLY[6:], Pause.SENTENCE), "en-US", 1.0, pause_after)
+        return piece.segment.text
+
+    # "Hello there." lasts 0.84 s: 0.69 s to be in time, 49 characters alone; shared, 14,
+    # and the cut goes to the first phrase past them
+    assert cut() == "I've turned on the kitchen lights and set them"
+    tickets.append(scheduler.open_reply())
+    assert cut() == "I've turned on the kitchen lights"
+    for ticket in tickets:
+        ticket.close(cancel=True)
+
+
+async def test_sure_waits_longer_for_the_words_after_it_while_another_room_speaks() -> None:
+    """Alone it waits as long as it takes to make; with another reply on the worker, that
+    reply's pieces would come between "Sure!" and the words after it."""
+    scheduler = Scheduler(loaded_fake(streams=False), workers=1, max_replies=8)
+    scheduler.costs.record("en-US", 10, 0.3)
+    scheduler.costs.record("en-US", 110, 1.3)
+    pace = ReplyPace(scheduler, read_ahead=30.0)
+    sure = Segment("Sure!", Pause.SENTENCE)
+    tickets = [scheduler.open_reply()]
+    assert pace.worth_waiting_for(sure, "en-US") == pytest.approx(0.25)
+    tickets.append(scheduler.open_reply())
+    assert pace.worth_waiting_for(sure, "en-US") == FIRST_AUDIO_WITHIN
+    for ticket in tickets:
+        ticket.close(cancel=True)
 
 
 async def test_queued_work_that_goes_first_delays_a_later_segment() -> None:

@@ -9,7 +9,14 @@ import pytest
 
 from wyoming_polytts.engines.base import SynthesisRequest
 from wyoming_polytts.reply.cache import PhraseCache
-from wyoming_polytts.reply.scheduler import Job, JobQueue, ReplyTicket, Scheduler, SchedulerBusy
+from wyoming_polytts.reply.scheduler import (
+    PAUSE_STRETCH,
+    Job,
+    JobQueue,
+    ReplyTicket,
+    Scheduler,
+    SchedulerBusy,
+)
 from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
 from wyoming_polytts.testing.waiting import wait_for
 
@@ -43,21 +50,25 @@ def queued(
     return scheduler, tickets, jobs
 
 
-async def test_first_segments_go_before_later_segments_of_playing_replies() -> None:
+async def test_segments_go_by_deadline_a_new_replys_first_among_them() -> None:
+    """A new room's first segment is due soon after its text came (the pace's
+    FIRST_AUDIO_WITHIN), not before everything: a segment of a room already speaking that is
+    due sooner goes first, so that room does not stop; one due later waits."""
     engine = loaded_fake()
-    # A reply that already plays has later segments due soon
     playing = [("playing one", 0.0), ("playing two", 1.0), ("playing three", 2.0)]
-    scheduler, _, _ = queued(engine, playing, [("new first", 50.0), ("new second", 0.5)])
+    scheduler, _, jobs = queued(engine, playing, [("new first", 1.5), ("new second", 2.5)])
     scheduler.start()
     await wait_for(lambda: len(engine.requests) == 5)
     scheduler.stop()
     assert [r.text for r in engine.requests] == [
         "playing one",
-        "new first",
-        "new second",
         "playing two",
+        "new first",
         "playing three",
+        "new second",
     ]
+    # After a pause (not joining the segment before), a segment is due a little later
+    assert [job.deadline for job in jobs[0]] == [0.0, 1.0 + PAUSE_STRETCH, 2.0 + PAUSE_STRETCH]
 
 
 async def test_a_replys_later_segment_never_goes_before_one_submitted_ahead_of_it() -> None:
@@ -69,7 +80,8 @@ async def test_a_replys_later_segment_never_goes_before_one_submitted_ahead_of_i
     scheduler.start()
     await wait_for(lambda: len(engine.requests) == 6)
     scheduler.stop()
-    assert [job.deadline for job in jobs[1]] == [0.0, 8.0, 8.0, 9.0]
+    stretched = [0.0, 8.0, 8.0, 9.0] + np.array([0, 1, 1, 1]) * PAUSE_STRETCH
+    assert [job.deadline for job in jobs[1]] == pytest.approx(stretched)
     assert [r.text for r in engine.requests] == [
         "other one",
         "mine one",
@@ -80,28 +92,30 @@ async def test_a_replys_later_segment_never_goes_before_one_submitted_ahead_of_i
     ]
 
 
-def test_job_queue_orders_later_segments_by_deadline() -> None:
+def test_job_queue_orders_jobs_by_deadline_and_forgets_cancelled_ones() -> None:
     loop = asyncio.new_event_loop()
     try:
         queue = JobQueue()
         jobs = {
-            name: Job(request(name), first=first, deadline=deadline, loop=loop)
-            for name, first, deadline in [
-                ("late", False, 9.0),
-                ("soon", False, 1.0),
-                ("first-b", True, 5.0),
-                ("first-a", True, 2.0),
-                ("middle", False, 4.0),
+            name: Job(request(name), deadline=deadline, loop=loop, cost=len(name))
+            for name, deadline in [
+                ("late", 9.0),
+                ("soon", 1.0),
+                ("tied-a", 5.0),
+                ("tied-b", 5.0),
+                ("middle", 4.0),
             ]
         }
         for job in jobs.values():
             queue.push(job)
         jobs["middle"].cancel()
         assert len(queue) == 4
+        # A job due at 5.0 would go after those due then already
+        assert queue.seconds_before(5.0) == len("soon") + len("tied-a") + len("tied-b")
         order = []
         while (job := queue.pop()) is not None:
             order.append(job.request.text)
-        assert order == ["first-a", "first-b", "soon", "late"]
+        assert order == ["soon", "tied-a", "tied-b", "late"]
     finally:
         loop.close()
 
@@ -110,10 +124,10 @@ def test_a_job_that_follows_another_waits_until_that_one_finished_or_was_cancell
     loop = asyncio.new_event_loop()
     try:
         queue = JobQueue()
-        one = Job(request("one"), first=True, deadline=0.0, loop=loop)
-        two = Job(request("two"), first=False, deadline=1.0, loop=loop, after=one)
-        three = Job(request("three"), first=False, deadline=2.0, loop=loop, after=two)
-        other = Job(request("other"), first=False, deadline=9.0, loop=loop)
+        one = Job(request("one"), deadline=0.0, loop=loop)
+        two = Job(request("two"), deadline=1.0, loop=loop, after=one)
+        three = Job(request("three"), deadline=2.0, loop=loop, after=two)
+        other = Job(request("other"), deadline=9.0, loop=loop)
         for job in (three, two, one, other):
             queue.push(job)
         assert [queue.pop(), queue.pop(), queue.pop()] == [one, other, None]
@@ -213,19 +227,16 @@ async def test_engines_that_are_not_cacheable_always_synthesize() -> None:
     assert len(engine.requests) == 2
 
 
-async def test_the_rest_of_a_first_sentence_goes_before_other_replies_later_segments() -> None:
-    """A first sentence cut for time is finished before any reply's later sentences: a wait
-    then falls between sentences, not inside the first one."""
+async def test_of_two_late_segments_the_one_inside_a_sentence_goes_first() -> None:
+    """The rest of a sentence cut for time goes before another room's next sentence due a
+    little sooner: a wait then lengthens that room's pause, not a stop inside a sentence."""
     scheduler = Scheduler(loaded_fake(), workers=1, max_replies=8, clock=FakeClock())
     kitchen, office = scheduler.open_reply(), scheduler.open_reply()
     kitchen.submit(request("Hmm, the front door"), deadline=100.0)
     office.submit(request("Sure!"), deadline=100.0)
-    office_next = office.submit(request("I've turned on the lights."), deadline=101.0)
-    rest = kitchen.submit(request("sensor has not reported,"), deadline=102.0, continues=True)
-    later = kitchen.submit(request("Its battery may be empty."), deadline=102.5)
-    assert rest.urgency < office_next.urgency < later.urgency
-    # Only the rest of a first sentence: the rest of a later one goes by its deadline
-    again = kitchen.submit(request("and that is all."), deadline=103.0, continues=True)
-    assert again.urgency > later.urgency
+    office_next = office.submit(request("I've turned on the lights."), deadline=101.8)
+    rest = kitchen.submit(request("sensor has not reported,"), deadline=102.0, joins=True)
+    later = kitchen.submit(request("Its battery may be empty."), deadline=102.0)
+    assert rest.deadline < office_next.deadline < later.deadline
     for ticket in (kitchen, office):
         ticket.close(cancel=True)

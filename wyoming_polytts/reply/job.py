@@ -1,4 +1,4 @@
-"""One segment's work for an engine: queued by urgency, its audio handed to the event loop.
+"""One segment's work for an engine: queued by deadline, its audio handed to the event loop.
 
 A job's blocks cross from a worker thread to the loop through the job's own queue; the
 worker marks when it starts, so that a reply can tell time spent waiting for a worker
@@ -14,30 +14,17 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from ..engines.base import Audio, SynthesisRequest
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class Urgency(NamedTuple):
-    """The order of jobs, most urgent first: first segments of replies go first, then by
-    the moment a player runs dry."""
-
-    later_segment: bool
-    deadline: float
-
-    @classmethod
-    def of(cls, *, first: bool, deadline: float) -> Urgency:
-        return cls(not first, deadline)
-
-
 @dataclass(order=True)
 class _Entry:
-    urgency: Urgency
+    deadline: float
     order: int
-    """Equal urgencies go in the order they came."""
+    """Equal deadlines go in the order they came."""
     job: Job = field(compare=False)
 
 
@@ -49,10 +36,10 @@ class JobQueue:
         self._order = itertools.count()
 
     def push(self, job: Job) -> None:
-        heapq.heappush(self._heap, _Entry(job.urgency, next(self._order), job))
+        heapq.heappush(self._heap, _Entry(job.deadline, next(self._order), job))
 
     def pop(self) -> Job | None:
-        """The most urgent job that is not cancelled and may start, or None."""
+        """The job due first that is not cancelled and may start, or None."""
         waiting: list[_Entry] = []
         found = None
         while self._heap:
@@ -70,12 +57,12 @@ class JobQueue:
     def __len__(self) -> int:
         return sum(1 for entry in self._heap if not entry.job.cancelled)
 
-    def seconds_before(self, urgency: Urgency) -> float:
-        """Expected seconds of the queued jobs that go before a job of `urgency`."""
+    def seconds_before(self, deadline: float) -> float:
+        """Expected seconds of the queued jobs that go before a job due at `deadline`."""
         return sum(
             entry.job.cost
             for entry in self._heap
-            if not entry.job.cancelled and entry.urgency <= urgency
+            if not entry.job.cancelled and entry.deadline <= deadline
         )
 
 
@@ -89,16 +76,15 @@ class Job:
         self,
         request: SynthesisRequest,
         *,
-        first: bool,
         deadline: float,
         loop: asyncio.AbstractEventLoop,
         language: str = "",
         cost: float = 0.0,
         after: Job | None = None,
     ) -> None:
-        """`after`: the job that must finish before this one starts (None: any time)."""
+        """`deadline`: when it must be ready (the scheduler's clock); `after`: the job that
+        must finish before this one starts (None: any time)."""
         self.request = request
-        self.first = first
         self.deadline = deadline
         self.after = after
         self._finished = threading.Event()
@@ -117,10 +103,6 @@ class Job:
         """The engine's time on it, known once its last block is delivered."""
         self._loop = loop
         self._results: asyncio.Queue[object] = asyncio.Queue()
-
-    @property
-    def urgency(self) -> Urgency:
-        return Urgency.of(first=self.first, deadline=self.deadline)
 
     @property
     def cancelled(self) -> bool:

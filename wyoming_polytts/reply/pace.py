@@ -1,16 +1,18 @@
 """One reply's pace: when its next segment is needed, and how much of it to submit now.
 
-Segments are needed back to back from the moment the first audio left; before that, from
-when the first segment is expected to be ready. The inputs all come from the engine's
-scheduler: its learnt costs, how many replies share a worker and how long the queue ahead
-is.
+A reply's first piece is due FIRST_AUDIO_WITHIN after it is submitted; the pieces after it
+back to back from when the listener's player runs out of what it was sent (counting the
+waits it had), before any audio from when the first piece is expected to be ready. The
+inputs all come from the engine's scheduler: its learnt costs, how many replies share a
+worker and how long the queue ahead is.
 
 The first piece is as short as the machine can afford: long enough that the piece after it
 is made while it plays (an interjection such as "Hmm," alone on a fast machine; on a slow
 one a few words, and a "Sure!" that cannot lead alone waits a moment for the words after
-it). Later segments that would be late are cut where a speaker would pause (the rest waits
-first in line), but never so short that the pieces after them cannot keep up, since each
-piece pays the engine's fixed cost again.
+it, longer while other rooms speak). Later segments that would be late are cut where a
+speaker would pause (the rest waits first in line), to what this reply's share of the
+worker makes in time, but never so short that the pieces after them cannot keep up, since
+each piece pays the engine's fixed cost again.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ _LOGGER = logging.getLogger(__name__)
 
 MARGIN = 0.15
 """Seconds a segment should be ready before the listener needs it."""
+FIRST_AUDIO_WITHIN = 1.0
+"""Seconds after it is submitted that a reply's first piece is due: later pieces of replies
+already speaking that are due sooner go first, as a stop in speech is worse than a later
+start."""
 PauseAfter = Callable[[Segment], float]
 """Seconds of silence after a segment (the text pipeline's pauses)."""
 WORD_CHARS = 6
@@ -68,7 +74,9 @@ class ReplyPace:
         self._ready_at: float | None = None
         """When the last piece submitted is expected to be ready."""
         self._first_ready_at: float | None = None
-        self._first_audio_at: float | None = None
+        self._plays_until: float | None = None
+        """When the listener's player runs out of the audio it was sent (it waits for late
+        audio, and then plays on from there)."""
 
     @property
     def started(self) -> bool:
@@ -106,15 +114,17 @@ class ReplyPace:
 
     def worth_waiting_for(self, segment: Segment, language: str) -> float:
         """Seconds a first segment too short to lead may wait for the text after it: as long
-        as it would take to make alone."""
-        return self._scheduler.costs.cost(language).seconds(len(segment.text))
+        as it would take to make alone; while other replies share the engine, up to
+        FIRST_AUDIO_WITHIN, since their pieces would come between it and the next."""
+        alone = self._scheduler.costs.cost(language).seconds(len(segment.text))
+        return max(alone, FIRST_AUDIO_WITHIN) if self._scheduler.sharers > 1 else alone
 
     def next_piece(
         self, segment: Segment, language: str, speed: float, pause_after: PauseAfter
     ) -> Piece:
         """The segment, or as much of it as is ready before the listener runs out of audio;
         `pause_after`: the silence after a piece."""
-        deadline = self.deadline()
+        deadline = self.deadline() if self.started else self._clock() + FIRST_AUDIO_WITHIN
         wait = self._scheduler.wait_for_worker(deadline)
         if self.started:
             head, rest = self._cut(segment, language, speed, wait)
@@ -132,14 +142,17 @@ class ReplyPace:
 
     def wrote(self, seconds: float) -> None:
         """The listener was sent `seconds` of audio."""
-        if self._first_audio_at is None:
-            self._first_audio_at = self._clock()
+        now = self._clock()
+        self._plays_until = max(self._plays_until or now, now) + seconds
         self._written += seconds
 
     def deadline(self) -> float:
-        """When the listener will need the next piece."""
-        start = self._first_audio_at or self._first_ready_at or self._clock()
-        return start + self.timeline
+        """When the listener will need the next piece: once the audio sent and the pieces
+        submitted have played (before any audio was sent, from when the first piece is
+        expected)."""
+        if self._plays_until is None:
+            return (self._first_ready_at or self._clock()) + self.timeline
+        return self._plays_until + max(0.0, self.timeline - self._written)
 
     def budget(self, wait: float) -> float | None:
         """Seconds the next piece may take to synthesize and be in time, given `wait` seconds
@@ -166,7 +179,9 @@ class ReplyPace:
         shortest = cost.sustained_chars(self._audio_per_char(language, speed), sharers)
         if shortest is None:
             return segment, None  # cutting only adds fixed costs to a reply that is late anyway
-        max_chars = max(cost.chars_within(budget), shortest)
+        # Replies that share the engine and have nothing queued yet will queue pieces due
+        # before this one's: it can count on its share of the time until it is needed
+        max_chars = max(cost.chars_within(budget / sharers), shortest)
         head, rest = fit(segment, max_chars, Locale.of(language), min_chars=shortest)
         _LOGGER.debug(
             "Paced: %s of %s characters (%.2f s to be in time, %s to keep up; %s, %.1f sharers)",

@@ -1,9 +1,11 @@
-"""Worker threads that run an engine, taking the most urgent segment first.
+"""Worker threads that run an engine, taking the segment due first.
 
-The order decides what people wait for on a small CPU: the first segment of a new reply
-goes before later segments of replies that already play, and later segments go by the
-moment their reply's player would run dry (their deadline). Work of a disconnected
-client is dropped before it starts; beyond `max_replies` a new reply is refused.
+The order decides what people wait for on a small CPU. Each segment is due when its reply's
+player would run dry, a new reply's first one soon after its text came (`reply/pace`), so
+that a new room's first words do not make a room already speaking stop; a segment after a
+pause is due a little later, so that when the machine cannot keep up, the waits fall
+between clauses and sentences rather than inside them. Work of a disconnected client is
+dropped before it starts; beyond `max_replies` a new reply is refused.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ from ..engines.errors import NoAudio, SynthesisCancelled
 from .audio import Pcm16, from_pcm16_samples, to_pcm16_samples
 from .cache import PhraseCache
 from .costs import CostModel
-from .job import Job, JobQueue, Urgency
+from .job import Job, JobQueue
 
 _LOGGER = logging.getLogger(__name__)
+
+
+PAUSE_STRETCH = 0.3
+"""Seconds a wait may lengthen a pause between clauses or sentences before it is worse than
+a wait inside a sentence."""
 
 
 class SchedulerBusy(Exception):
@@ -110,7 +117,6 @@ class Scheduler:
         self,
         request: SynthesisRequest,
         *,
-        first: bool,
         deadline: float,
         language: str = "",
         after: Job | None = None,
@@ -120,7 +126,6 @@ class Scheduler:
         loop = asyncio.get_running_loop()
         job = Job(
             request,
-            first=first,
             deadline=deadline,
             loop=loop,
             language=language,
@@ -142,15 +147,14 @@ class Scheduler:
             return len(self._queue)
 
     def wait_for_worker(self, deadline: float) -> float:
-        """Expected seconds before a worker takes a later segment due at `deadline`: what is
-        left of the running segments and the queued ones that go first, shared by the
-        workers."""
+        """Expected seconds before a worker takes a segment due at `deadline`: what is left
+        of the running segments and the queued ones that go first, shared by the workers."""
         now = self.clock()
         with self._condition:
             running = sum(
                 max(job.cost - (now - (job.started_at or now)), 0.0) for job in self._running
             )
-            queued = self._queue.seconds_before(Urgency.of(first=False, deadline=deadline))
+            queued = self._queue.seconds_before(deadline)
         return (running + queued) / max(self._workers, 1)
 
     def _cache_key(self, request: SynthesisRequest) -> tuple[str, str, float, str | None, str]:
@@ -243,21 +247,20 @@ class ReplyTicket:
         *,
         deadline: float,
         language: str = "",
-        continues: bool = False,
+        joins: bool = False,
     ) -> Job:
-        """`continues`: the segment is the rest of the previous one's sentence, cut for time;
-        the rest of a reply's first sentence goes as early as its first piece."""
+        """`joins`: the segment goes on from the previous one with no pause (a sentence cut
+        for time). One after a pause is due PAUSE_STRETCH later than its player runs dry,
+        so that of two late segments the one whose wait would fall inside a sentence goes
+        first."""
         previous = self._jobs[-1] if self._jobs else None
-        first = previous is None or (continues and previous.first)
-        if previous is not None and previous.first == first:
-            # Its segments play in order, so none is due before the one ahead of it: a
-            # deadline counted from the first audio can be earlier than one counted from
-            # when that audio was expected
-            deadline = max(deadline, previous.deadline)
+        if previous is not None:
+            # Its segments play in order, so none is due before the one ahead of it (the
+            # reply's estimates move as its audio is sent)
+            stretch = 0.0 if joins else PAUSE_STRETCH
+            deadline = max(deadline + stretch, previous.deadline)
         after = previous if self._scheduler.engine.segments_in_order else None
-        job = self._scheduler.submit(
-            request, first=first, deadline=deadline, language=language, after=after
-        )
+        job = self._scheduler.submit(request, deadline=deadline, language=language, after=after)
         self._jobs.append(job)
         return job
 

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..engines.base import SAMPLE_RATE, Audio, SynthesisRequest
-from ..text import Segment
+from ..text import Pause, Segment
 from .activity import CANCELLED, OK, ReplyRecorder
 from .audio import AudioSink, faded, silence
 from .circuit import HealthBoard
@@ -78,8 +78,9 @@ class ReplySession:
         """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
         self._pace = ReplyPace(self._lanes[0].backend.scheduler, limits.read_ahead)
-        self._rest: Segment | None = None
-        """The rest of the last piece's segment, cut for time: what continues its sentence."""
+        self._joining: Segment | None = None
+        """The rest of the last piece's segment when it was cut between phrases: what goes
+        on from it with no pause."""
         self._hold: asyncio.TimerHandle | None = None
         """While the first segment waits for the text after it (cancelled: no longer)."""
         self._ticket(0)  # the first lane's admission; raises ReplyFailed("busy")
@@ -184,8 +185,8 @@ class ReplySession:
             piece = self._pace.next_piece(segment, language, speed, self._pipeline.pause_after)
             if piece.rest is not None:
                 self._waiting.appendleft(piece.rest)
-            self._submit(piece, continues=segment is self._rest)
-            self._rest = piece.rest
+            self._submit(piece, joins=segment is self._joining)
+            self._joining = piece.rest if piece.segment.pause is Pause.PHRASE else None
         if self._text_complete and not self._waiting:
             self._text_complete = False  # the end marker goes once
             self._segments.put_nowait(None)
@@ -220,8 +221,8 @@ class ReplySession:
         self._hold.cancel()  # marks the hold as over
         self._submit_ready()
 
-    def _submit(self, piece: Piece, *, continues: bool) -> None:
-        job = self._job(piece.segment, piece.deadline, continues=continues)
+    def _submit(self, piece: Piece, *, joins: bool) -> None:
+        job = self._job(piece.segment, piece.deadline, joins=joins)
         self._pace.submitted(piece, job.cost, self._pipeline.pause_after(piece.segment))
         item = _Pending(piece.segment, piece.deadline, piece.seconds, job, self._lane)
         self._backlog.append(item)
@@ -234,7 +235,7 @@ class ReplySession:
         low, high = SPEEDS
         return min(high, max(low, self._plan.speed * segment.delivery.speed))
 
-    def _job(self, segment: Segment, deadline: float, *, continues: bool = False) -> Job:
+    def _job(self, segment: Segment, deadline: float, *, joins: bool = False) -> Job:
         route = self._lanes[self._lane].choice
         delivery = segment.delivery
         request = SynthesisRequest(
@@ -247,7 +248,7 @@ class ReplySession:
         )
         ticket = self._ticket(self._lane)
         language = self._language(segment)
-        return ticket.submit(request, deadline=deadline, language=language, continues=continues)
+        return ticket.submit(request, deadline=deadline, language=language, joins=joins)
 
     async def _write(self) -> None:
         outcome = CANCELLED
