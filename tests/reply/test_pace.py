@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -302,3 +303,39 @@ async def test_the_pause_after_a_segment_is_sent_before_the_next_one_is_ready(se
     assert reply.audio_seconds == pytest.approx(
         len("Sure!") * SECONDS_PER_CHAR + PAUSES.sentence, abs=0.01
     )
+
+
+async def test_the_pause_goes_out_when_the_next_segment_comes_after_the_last_one_played(
+    serve,
+) -> None:
+    """The next sentence's text came only after "Sure!" was spoken: the pause still goes as
+    soon as the sentence is on its way, and the wait for its audio falls after it."""
+    engine = SecondSegmentStuck()
+    engine.loaded.set()
+    text = "Sure! Then more words follow."
+    async with serve([engine]) as server:
+        pending = asyncio.create_task(
+            stream_reply(server.host, server.port, text, fragment_chars=6, fragment_delay=0.2)
+        )
+        await wait_for(lambda: len(engine.requests) == 1)
+        await asyncio.sleep(1.5)  # the rest of the text comes in 0.8 s; its audio is stuck
+        (reply,) = server.service.recorder.snapshot().in_progress
+        engine.release.set()
+        assert (await pending).error is None
+    assert reply.audio_seconds == pytest.approx(
+        len("Sure!") * SECONDS_PER_CHAR + PAUSES.sentence, abs=0.01
+    )
+
+
+def test_before_the_words_after_it_come_an_interjection_counts_on_a_phrase_after_it() -> None:
+    """0.1 s + 0.02 s a character, speech 0.07 s a character: three words (18 characters)
+    would be made while "Sure!" and its pause play, but the piece after it ends at a phrase,
+    up to half as long again (27 characters): "Sure!" waits for the words after it."""
+    scheduler = Scheduler(loaded_fake(streams=False), workers=1, max_replies=8)
+    for chars, seconds in [(10, 0.3), (110, 2.3)]:
+        scheduler.costs.record("en-US", chars, seconds, audio_seconds=chars * 0.07)
+    pace = ReplyPace(scheduler, read_ahead=30.0)
+    lead = pace.lead_chars("en-US", 1.0, PAUSES.sentence, awaited=True)
+    assert lead == math.ceil((0.1 + 0.02 * 27 + MARGIN - PAUSES.sentence) / 0.07)
+    assert lead is not None and lead > len("Sure!")
+    assert pace.lead_chars("en-US", 1.0, PAUSES.sentence) == len("Sure!")  # 18 characters

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ..text import Pause, Segment
-from ..text.fit import MIN_WORDS, fit, shortest_part
+from ..text.fit import MIN_WORDS, SLACK, fit, shortest_part
 from ..text.locale import Locale
 from ..text.sentences import clause_ends
 from .scheduler import Scheduler
@@ -93,13 +93,19 @@ class ReplyPace:
         return not in_flight or self.timeline - self._written < self._read_ahead
 
     def lead_chars(
-        self, language: str, speed: float, pause: float, following: Segment | None = None
+        self,
+        language: str,
+        speed: float,
+        pause: float,
+        following: Segment | None = None,
+        *,
+        awaited: bool = False,
     ) -> int | None:
         """The fewest characters of a first piece whose audio, and the `pause` after it, last
         while the piece after it is made: the shortest cut of `following` (the text after
-        it, if known) that keeps up. None when no length keeps up (the engine, or this
-        reply's share of it, is slower than speech) or it streams: nothing is gained by
-        waiting then."""
+        it, if known; `awaited`: it has not come yet) that keeps up. None when no length
+        keeps up (the engine, or this reply's share of it, is slower than speech) or it
+        streams: nothing is gained by waiting then."""
         if self._scheduler.engine.streams:
             return None
         cost = self._scheduler.costs.cost(language)
@@ -108,7 +114,7 @@ class ReplyPace:
         shortest = cost.sustained_chars(per_char, sharers)
         if shortest is None:
             return None
-        after = _shortest_cut(following, shortest, language)
+        after = _shortest_cut(following, shortest, language, awaited=awaited)
         needed = sharers * cost.seconds(after) + MARGIN - pause
         return max(0, math.ceil(needed / per_char))
 
@@ -235,10 +241,16 @@ def _interjection_end(text: str) -> int | None:
     return ends[0] if text[ends[0] :].strip() else None
 
 
-def _shortest_cut(following: Segment | None, shortest: int, language: str) -> int:
+def _shortest_cut(
+    following: Segment | None, shortest: int, language: str, *, awaited: bool = False
+) -> int:
     """The characters of the shortest piece the text after a first piece can be cut to, no
     shorter than `shortest` (a cut keeps MIN_WORDS words: "I've turned on the kitchen", not
-    "I've"); MIN_WORDS words when that text is not known yet."""
+    "I've"); MIN_WORDS words when that text is not known. When it has not come yet
+    (`awaited`), also the SLACK `fit` may take to end them at a phrase ("I've turned on the
+    kitchen lights"): an interjection sent alone on the shorter guess, before the words
+    after it came, was followed by a stop once they did."""
     if following is None:
-        return max(shortest, MIN_WORDS * WORD_CHARS)
+        guess = MIN_WORDS * WORD_CHARS
+        return max(shortest, math.ceil(SLACK * guess) if awaited else guess)
     return max(shortest, shortest_part(following, Locale.of(language), min_chars=shortest))

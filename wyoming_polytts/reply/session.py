@@ -194,12 +194,13 @@ class ReplySession:
     def _holding_first(self) -> bool:
         """Whether the first segment waits for the text after it: alone it is too short for
         the piece after it to be made while it plays. It is joined with the next segment as
-        soon as that is complete, and waits at most as long as it would take to make."""
+        soon as that is complete, and waits no longer than `pace.worth_waiting_for`."""
         if self._pace.started or (self._hold is not None and self._hold.cancelled()):
             return False
         first = self._waiting[0]
         pause = self._pipeline.pause_after(first)
-        lead = self._pace.lead_chars(self._language(first), self._speed(first), pause)
+        language, speed = self._language(first), self._speed(first)
+        lead = self._pace.lead_chars(language, speed, pause, awaited=True)
         if lead is None or len(first.text) >= lead:
             return False
         if len(self._waiting) > 1:
@@ -212,7 +213,7 @@ class ReplySession:
         if self._text_complete:
             return False
         if self._hold is None:
-            delay = self._pace.worth_waiting_for(first, self._language(first))
+            delay = self._pace.worth_waiting_for(first, language)
             self._hold = asyncio.get_running_loop().call_later(delay, self._stop_holding)
         return True
 
@@ -266,6 +267,11 @@ class ReplySession:
         while (item := await self._segments.get()) is not None:
             if isinstance(item, ReplyFailed):
                 raise item  # the text pipeline failed, say
+            if pending_pause:
+                # The next segment is on its way: its pause goes now, so that a late one is
+                # waited for in the pause, not after it (and none trails the last segment)
+                await self._write_audio(silence(SAMPLE_RATE, pending_pause))
+                pending_pause = 0.0
             while True:
                 try:
                     spoke = await self._speak(item, pending_pause)
@@ -283,12 +289,6 @@ class ReplySession:
             self._spoken.append(item.segment.text)
             if spoke:
                 pending_pause = self._pipeline.pause_after(item.segment)
-                if self._backlog:
-                    # The next segment is on its way: its pause goes now, so that a late
-                    # segment is waited for in the pause rather than after it. Otherwise
-                    # it is held back, so that no silence trails the last segment.
-                    await self._write_audio(silence(SAMPLE_RATE, pending_pause))
-                    pending_pause = 0.0
         await self._sink.close()
         if self._spoken:
             self._conversation.commit(" ".join(self._spoken))
