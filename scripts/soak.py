@@ -55,9 +55,14 @@ async def _send_all(
     async def client() -> None:
         nonlocal done, errors, audio
         while queue:
-            reply = await synthesize_reply(server.host, server.port, queue.pop())
-            errors += reply.error is not None
-            audio += reply.audio_seconds
+            try:
+                reply = await synthesize_reply(server.host, server.port, queue.pop())
+            except (TimeoutError, ConnectionError):
+                # A reply that never ended is an error of the soak, not the end of it
+                errors += 1
+            else:
+                errors += reply.error is not None
+                audio += reply.audio_seconds
             done += 1
             if done % every == 0 or done == len(texts):
                 samples.append((done, rss_mb(server)))
