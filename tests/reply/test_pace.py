@@ -163,13 +163,16 @@ async def test_a_long_sentence_after_a_short_first_one_is_cut_to_be_ready_in_tim
     ]
 
 
-async def test_an_engine_fast_enough_speaks_whole_sentences(serve) -> None:
-    pieces = await spoken_pieces(serve, [(10, 0.001), (100, 0.01)])
-    assert pieces == [
-        "Sure!",
-        "I've turned on the kitchen lights and set them to forty percent brightness, "
-        "and the living room is at twenty one degrees.",
-    ]
+TEXT_CUTS = [
+    "Sure!",
+    "I've turned on the kitchen lights and set them to forty percent brightness,",
+    "and the living room is at twenty one degrees.",
+]
+"""The reply as the text pipeline cuts it: the clause after an interjection goes alone."""
+
+
+async def test_an_engine_fast_enough_speaks_the_texts_own_pieces(serve) -> None:
+    assert await spoken_pieces(serve, [(10, 0.001), (100, 0.01)]) == TEXT_CUTS
 
 
 async def test_with_a_high_fixed_cost_a_cut_is_never_shorter_than_what_keeps_up(serve) -> None:
@@ -186,11 +189,7 @@ async def test_with_a_high_fixed_cost_a_cut_is_never_shorter_than_what_keeps_up(
 
 async def test_an_engine_slower_than_speech_is_never_cut(serve) -> None:
     pieces = await spoken_pieces(serve, [(10, 0.2), (100, 2.0)])  # 0.02 s a character
-    assert pieces == [
-        "Sure!",
-        "I've turned on the kitchen lights and set them to forty percent brightness, "
-        "and the living room is at twenty one degrees.",
-    ]
+    assert pieces == TEXT_CUTS
 
 
 HMM = (
@@ -236,6 +235,21 @@ def test_an_interjection_leads_alone_only_if_the_words_after_it_can_be_cut_short
     assert first_piece(samples) == "Hmm,"
     unbroken = "Hmm, the frontdoorsensorhasnotreportedanything since yesterday afternoon."
     assert first_piece(samples, text=unbroken) != "Hmm,"
+
+
+DONE = "Done! The front door is locked now,"
+"""A first segment joined from "Done!" and the clause after it, come while "Done!" waited."""
+
+
+def test_a_joined_interjection_still_leads_alone_when_the_machine_affords_it() -> None:
+    assert first_piece([(10, 0.15), (100, 0.6)], text=DONE) == "Done!"
+
+
+def test_a_first_piece_is_a_little_longer_rather_than_cut_inside_a_phrase() -> None:
+    """1 s + 0.01 s a character: "Done!" alone leaves too little time for the clause after
+    it, and the lead falls inside "The front door"; the segment, under twice
+    the lead, goes whole rather than as "Done! The front door"."""
+    assert first_piece([(10, 1.1), (100, 2.0)], text=DONE) == DONE
 
 
 def test_an_engine_slower_than_speech_or_streaming_speaks_the_segment_whole() -> None:

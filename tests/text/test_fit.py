@@ -41,6 +41,16 @@ def test_a_word_cut_never_leaves_an_article_or_preposition_at_the_end() -> None:
     assert len(first.text.split()) >= 3
 
 
+def test_without_cuts_between_words_only_a_pause_ends_the_first_part() -> None:
+    text = "Please remember to water the big green plant near the window in the hall today."
+    first, _rest = fit(Segment(text, Pause.SENTENCE), 30, EN)
+    assert len(first.text) <= 30  # between words
+    first, _rest = fit(Segment(text, Pause.SENTENCE), 30, EN, between_words=False)
+    assert first.text == "Please remember to water the big green plant near the window"
+    unbroken = Segment("The front door is firmly locked now.", Pause.SENTENCE)
+    assert fit(unbroken, 12, EN, between_words=False) == (unbroken, None)
+
+
 def test_nothing_is_cut_that_would_leave_a_lone_word() -> None:
     first, rest = fit(Segment("Turn it off now please.", Pause.SENTENCE), 8, EN)
     assert rest is None or len(rest.text.split()) >= 3

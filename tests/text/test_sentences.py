@@ -10,12 +10,14 @@ from wyoming_polytts.text.segment import Pause, Segment
 from wyoming_polytts.text.sentences import SentenceSplitter
 
 SPLITTER = SentenceSplitter(TextSettings(), Locale.of("en-US"))
+OPENED = TextSettings().first_clause_min_words
+"""Words spoken once the reply's opening clause has gone: later clauses wait for their sentence."""
 
 
 def first_sentence(text: str, language: str = "en-US") -> str:
     """The text up to the first sentence end the splitter accepts."""
     splitter = SentenceSplitter(TextSettings(first_clause=False), Locale.of(language))
-    cut = splitter.next_cut(text, complete=True, first=True)
+    cut = splitter.next_cut(text, complete=True, spoken_words=0)
     return cut.text if cut else text
 
 
@@ -49,27 +51,37 @@ def test_titles_of_the_voices_language_end_no_sentence() -> None:
 
 
 def test_the_first_clause_needs_enough_words() -> None:
-    assert SPLITTER.next_cut("Sure, I can do that, okay", False, first=True) == Segment(
+    assert SPLITTER.next_cut("Sure, I can do that, okay", False, spoken_words=0) == Segment(
         "Sure, I can do that,", Pause.CLAUSE
     )
-    assert SPLITTER.next_cut("Sure, I can do that, okay", False, first=False) is None
+    assert SPLITTER.next_cut("Sure, I can do that, okay", False, spoken_words=OPENED) is None
+
+
+def test_after_an_interjection_the_next_clause_may_go_alone() -> None:
+    """ "Sure!" went first: the clause after it is needed while it plays, not once its whole
+    sentence has arrived."""
+    text = "I've turned on the lights, and the heating is"
+    assert SPLITTER.next_cut(text, False, spoken_words=1) == Segment(
+        "I've turned on the lights,", Pause.CLAUSE
+    )
+    assert SPLITTER.next_cut(text, False, spoken_words=OPENED) is None
 
 
 def test_a_cut_waits_for_the_next_word() -> None:
-    assert SPLITTER.next_cut("Call Dr.", complete=False, first=True) is None
-    assert SPLITTER.next_cut("All done. ", complete=False, first=True) is None
-    assert SPLITTER.next_cut("All done. Bye", complete=False, first=True) == Segment(
+    assert SPLITTER.next_cut("Call Dr.", complete=False, spoken_words=0) is None
+    assert SPLITTER.next_cut("All done. ", complete=False, spoken_words=0) is None
+    assert SPLITTER.next_cut("All done. Bye", complete=False, spoken_words=0) == Segment(
         "All done.", Pause.SENTENCE
     )
 
 
 def test_no_clause_cut_between_numbers() -> None:
-    assert SPLITTER.next_cut("On November 23, 2026 we meet", False, first=True) is None
-    assert SPLITTER.next_cut("Pick 1, 2, 3 or 4 of them", False, first=True) is None
+    assert SPLITTER.next_cut("On November 23, 2026 we meet", False, spoken_words=0) is None
+    assert SPLITTER.next_cut("Pick 1, 2, 3 or 4 of them", False, spoken_words=0) is None
 
 
 def test_a_soft_line_break_is_a_clause_boundary() -> None:
-    assert SPLITTER.next_cut("Here are the lights\nin the kitchen", False, True) == Segment(
+    assert SPLITTER.next_cut("Here are the lights\nin the kitchen", False, 0) == Segment(
         "Here are the lights\n", Pause.CLAUSE
     )
 
@@ -77,5 +89,5 @@ def test_a_soft_line_break_is_a_clause_boundary() -> None:
 def test_without_any_boundary_a_long_text_is_cut_at_a_space() -> None:
     splitter = SentenceSplitter(TextSettings(max_segment_chars=40), Locale.of("en-US"))
     text = "word " * 20
-    cut = splitter.next_cut(text, complete=False, first=False)
+    cut = splitter.next_cut(text, complete=False, spoken_words=OPENED)
     assert cut is not None and len(cut.text) <= 40 and text[len(cut.text)] == " "

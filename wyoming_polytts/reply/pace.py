@@ -22,10 +22,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ..text import Pause, Segment
+from ..text import Pause, Segment, TextSettings
 from ..text.fit import MIN_WORDS, SLACK, fit, shortest_part
 from ..text.locale import Locale
-from ..text.sentences import clause_ends
+from ..text.sentences import SentenceSplitter, clause_ends
 from .scheduler import Scheduler
 
 _LOGGER = logging.getLogger(__name__)
@@ -207,9 +207,10 @@ class ReplyPace:
         after it is made while it and its pause play, else at least `lead_chars` long, at the
         best pause."""
         text = segment.text
-        end = _interjection_end(text)
-        if end is not None:
-            head = replace(segment, text=text[:end], pause=Pause.CLAUSE, pause_seconds=None)
+        interjection = _interjection_end(text, language)
+        if interjection is not None:
+            end, pause = interjection
+            head = replace(segment, text=text[:end], pause=pause, pause_seconds=None)
             after = replace(segment, text=text[end:].lstrip())
             lead = self.lead_chars(language, speed, pause_after(head), following=after)
             if lead is not None and end >= lead:
@@ -219,12 +220,15 @@ class ReplyPace:
         lead = self.lead_chars(language, speed, pause_after(phrase))
         if lead is None or len(text) <= lead:
             return segment, None
-        # The best pause a little past the lead; else the best within twice the lead
-        for limit in (lead, 2 * lead):
-            head, rest = fit(segment, limit, Locale.of(language), min_chars=lead)
-            if rest is None or len(head.text) <= 2 * lead:
-                break
-        return head, rest
+        # A pause a little past the lead; else the whole segment, or the best cut, within
+        # twice the lead: a few words more rather than a pause inside a phrase
+        locale = Locale.of(language)
+        head, rest = fit(segment, lead, locale, min_chars=lead, between_words=False)
+        if rest is not None and len(head.text) <= 2 * lead:
+            return head, rest
+        if len(text) <= 2 * lead:
+            return segment, None
+        return fit(segment, 2 * lead, locale, min_chars=lead)
 
     def _audio_per_char(self, language: str, speed: float) -> float:
         """Seconds of speech per character: as measured on this engine's latest segments,
@@ -233,12 +237,20 @@ class ReplyPace:
         return (measured or 1 / self._scheduler.engine.chars_per_second) / speed
 
 
-def _interjection_end(text: str) -> int | None:
-    """Where a first clause of at most INTERJECTION_WORDS words ends ("Hmm," "Oh well,")."""
-    ends = clause_ends(text)
-    if not ends or len(text[: ends[0]].split()) > INTERJECTION_WORDS:
+def _interjection_end(text: str, language: str) -> tuple[int, Pause] | None:
+    """Where a first clause or sentence of at most INTERJECTION_WORDS words ends ("Hmm,",
+    "Oh well,", "Done!" joined with the words after it), and its pause."""
+    ends = [(end, Pause.CLAUSE) for end in clause_ends(text)]
+    splitter = SentenceSplitter(TextSettings(first_clause=False), Locale.of(language))
+    sentence = splitter.next_cut(text, complete=True, spoken_words=0)
+    if sentence is not None:
+        ends.append((len(sentence.text), sentence.pause))
+    if not ends:
         return None
-    return ends[0] if text[ends[0] :].strip() else None
+    end, pause = min(ends)
+    if len(text[:end].split()) > INTERJECTION_WORDS or not text[end:].strip():
+        return None
+    return end, pause
 
 
 def _shortest_cut(

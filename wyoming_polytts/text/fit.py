@@ -42,15 +42,21 @@ SLACK = 1.5
 
 
 def fit(
-    segment: Segment, max_chars: int, locale: Locale, min_chars: int = 0
+    segment: Segment,
+    max_chars: int,
+    locale: Locale,
+    min_chars: int = 0,
+    *,
+    between_words: bool = True,
 ) -> tuple[Segment, Segment | None]:
     """`segment` whole when it has at most `max_chars` characters, else its first part (as
     long as fits, at the best pause, and at least `min_chars` long) and the rest;
-    (segment, None) when no cut keeps both parts MIN_WORDS long."""
+    (segment, None) when no cut keeps both parts MIN_WORDS long (`between_words`: cuts
+    between words are allowed, as the last resort)."""
     text = segment.text
     if len(text) <= max_chars:
         return segment, None
-    cut = _best_cut(text, max_chars, locale, min_chars)
+    cut = _best_cut(text, max_chars, locale, min_chars, between_words)
     if cut is None:
         return segment, None
     end, pause = cut
@@ -77,11 +83,13 @@ def _cuts(text: str, locale: Locale, min_chars: int) -> tuple[list[int], list[in
 
 
 def _best_cut(
-    text: str, max_chars: int, locale: Locale, min_chars: int
+    text: str, max_chars: int, locale: Locale, min_chars: int, between_words: bool
 ) -> tuple[int, Pause] | None:
     """The latest cut of the best kind within `max_chars`; a phrase a little longer rather
     than words torn apart; when nothing fits, the earliest phrase (the reply is late)."""
     clauses, phrases, words = _cuts(text, locale, min_chars)
+    if not between_words:
+        words = []
     choices = [
         (max_chars, [(clauses, Pause.CLAUSE), (phrases, Pause.PHRASE)]),
         (int(max_chars * SLACK), [(clauses, Pause.CLAUSE), (phrases, Pause.PHRASE)]),

@@ -63,7 +63,7 @@ class Segmenter:
         """First line of the first block not yet fully spoken."""
         self._offset = 0
         """Characters of that block's text already spoken."""
-        self._spoke = False
+        self._spoken_words = 0
 
     def feed(self, text: str) -> list[Segment]:
         *complete, partial = (self._partial + text.replace("\r", "")).split("\n")
@@ -260,7 +260,7 @@ class Segmenter:
         if block.kind is BlockKind.TABLE_ROW:
             return self._spoken(text if closed else "", pause)
         pieces: list[Segment] = []
-        while cut := self._splitter.next_cut(text[self._offset :], closed, not self._spoke):
+        while cut := self._splitter.next_cut(text[self._offset :], closed, self._spoken_words):
             self._offset += len(cut.text)
             pieces += self._spoken(cut.text, cut.pause)
         if closed:
@@ -270,7 +270,7 @@ class Segmenter:
     def _spoken(self, text: str, pause: Pause) -> list[Segment]:
         if not text.strip():
             return []
-        self._spoke = True
+        self._spoken_words += len(text.split())
         return [Segment(text.strip(), pause)]
 
     def _trim(self) -> None:

@@ -51,14 +51,19 @@ class SentenceSplitter:
             word.rsplit(" ", 1)[-1][:-1].lower() for word in own if word.endswith(".")
         }
 
-    def next_cut(self, text: str, complete: bool, first: bool) -> Segment | None:
+    def next_cut(self, text: str, complete: bool, spoken_words: int) -> Segment | None:
         """The first cut in `text` that the text decides, if any: the text before it, as is.
 
-        `complete`: the block ends where `text` ends; `first`: nothing was spoken yet, so the
-        first clause may go alone. A text that ends the block needs no cut: its end is one.
+        `complete`: the block ends where `text` ends; `spoken_words`: words of the reply cut
+        before it. The first sentence goes alone however short; while the words before are
+        fewer than a first clause's (none, or an interjection such as "Sure!"), a clause
+        may go alone too: the piece after an interjection is needed while it plays, not once
+        its whole sentence has arrived. A text that ends the block needs no cut: its end is
+        one.
         """
         settings = self._settings
-        first_clause = first and settings.first_clause
+        first = not spoken_words
+        clause_alone = settings.first_clause and spoken_words < settings.first_clause_min_words
         last_sentence = None
         for match in _BOUNDARY.finditer(text):
             end = match.end()
@@ -72,7 +77,7 @@ class SentenceSplitter:
             if match.group("clause"):
                 if not _may_split(text, match):
                     continue
-                if first_clause and len(text[:end].split()) >= settings.first_clause_min_words:
+                if clause_alone and len(text[:end].split()) >= settings.first_clause_min_words:
                     return Segment(text[:end], Pause.CLAUSE)
                 continue
             if not self._ends_sentence(text[: match.start() + 1], following[0]):

@@ -36,7 +36,7 @@ class SsmlSegmenter:
         """Text not yet cut, all of `_delivery`."""
         self._delivery = Delivery()
         self._held: Segment | None = None
-        self._spoke = False
+        self._spoken_words = 0
 
     def feed(self, chunk: str) -> list[Segment]:
         return self._segments(self._reader.feed(chunk))
@@ -79,7 +79,7 @@ class SsmlSegmenter:
 
     def _cuts(self, complete: bool) -> list[Segment]:
         segments: list[Segment] = []
-        while cut := self._splitter.next_cut(self._run, complete, not self._spoke):
+        while cut := self._splitter.next_cut(self._run, complete, self._spoken_words):
             self._run = self._run[len(cut.text) :]
             segments += self._segment(cut.text, cut.pause)
         return segments
@@ -87,7 +87,7 @@ class SsmlSegmenter:
     def _segment(self, text: str, pause: Pause, seconds: float | None = None) -> list[Segment]:
         if not text.strip():
             return []
-        self._spoke = True
+        self._spoken_words += len(text.split())
         return [Segment(text.strip(), pause, seconds, self._delivery)]
 
     def _close(self, boundary: Boundary) -> list[Segment]:
