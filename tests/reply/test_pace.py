@@ -13,7 +13,7 @@ import pytest
 from wyoming_polytts.engines.base import Audio, SynthesisRequest
 from wyoming_polytts.reply.pace import FIRST_AUDIO_WITHIN, MARGIN, Piece, ReplyPace
 from wyoming_polytts.reply.scheduler import Scheduler
-from wyoming_polytts.testing.client import stream_reply, synthesize_reply
+from wyoming_polytts.testing.client import Reply, stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
 from wyoming_polytts.testing.waiting import wait_for
 from wyoming_polytts.text import Pause, Segment, TextSettings
@@ -288,6 +288,33 @@ async def test_sure_waits_a_moment_for_the_words_after_it_on_a_slow_engine(
     leads with the words after it when they come within what it takes to make (0.3 s), and
     alone when they do not."""
     assert await first_request(serve, fragment_delay) == first
+
+
+async def test_a_room_that_begins_while_sure_waits_makes_it_wait_longer(serve) -> None:
+    """Alone, "Sure!" (cut once the next word came, at 0.25 s) waits as long as it takes to
+    make (0.43 s) for the words after it; another room that begins in that time makes the
+    wait FIRST_AUDIO_WITHIN, and the clause that comes 0.5 s after "Sure!" joins it."""
+    engine = loaded_fake(streams=False)
+    engine.gate.clear()  # nothing is made, so the costs stay as recorded
+    async with serve([engine]) as server:
+        costs = server.service.backends["kokoro"].scheduler.costs
+        for chars, seconds in [(10, 0.45), (100, 0.9)]:  # 0.4 s + 0.005 s a character
+            costs.record("en-US", chars, seconds, audio_seconds=chars * 0.07)
+
+        def room(text: str, delay: float) -> asyncio.Task[Reply]:
+            reply = stream_reply(
+                server.host, server.port, text, fragment_chars=6, fragment_delay=delay
+            )
+            return asyncio.create_task(reply)
+
+        sure = room("Sure! Now I see it, and it is so.", 0.25)
+        await asyncio.sleep(0.4)
+        other = room("Hello there, my friend.", 0.5)
+        await wait_for(lambda: any(r.text.startswith("Sure!") for r in engine.requests))
+        engine.gate.set()
+        assert (await sure).error is None and (await other).error is None
+    first = next(request.text for request in engine.requests if request.text.startswith("Sure!"))
+    assert first.startswith("Sure! Now I see it")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..engines.base import Audio
 from ..engines.errors import EngineUnavailable, NoAudio
 from ..satellites.front_door import SpokenConversation
-from ..text import TextPipeline
+from ..text import Segment, TextPipeline
 from .backend import Backend
 from .planner import VoiceChoice, VoicePlan
 from .scheduler import Job, ReplyTicket
@@ -30,6 +30,18 @@ class Lane:
     backend: Backend
     ticket: ReplyTicket | None = None
     ready: bool = False
+
+
+@dataclass
+class Pending:
+    """A segment of a reply submitted to a lane and not yet spoken."""
+
+    segment: Segment
+    deadline: float
+    seconds: float
+    """About how long its audio lasts."""
+    job: Job
+    lane: int
 
 
 @dataclass

@@ -20,7 +20,6 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from ..engines.base import SAMPLE_RATE, Audio, SynthesisRequest
 from ..text import Pause, Segment
@@ -28,24 +27,12 @@ from .activity import CANCELLED, OK, ReplyRecorder
 from .audio import AudioSink, faded, silence
 from .circuit import HealthBoard
 from .errors import CLIENT_MESSAGES, ReplyFailed
-from .lane import LaneFailed, ReplyLimits, ReplySetup, speak_segment, wait_ready
+from .lane import LaneFailed, Pending, ReplyLimits, ReplySetup, speak_segment, wait_ready
 from .pace import Piece, ReplyPace
 from .scheduler import Job, ReplyTicket, SchedulerBusy
 from .settings import SPEEDS
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass
-class _Pending:
-    """A segment submitted to a lane and not yet spoken."""
-
-    segment: Segment
-    deadline: float
-    seconds: float
-    """About how long its audio lasts."""
-    job: Job
-    lane: int
 
 
 class ReplySession:
@@ -73,8 +60,8 @@ class ReplySession:
         self._waiting: deque[Segment] = deque()
         """Complete segments held back by the read-ahead limit."""
         self._text_complete = False
-        self._segments: asyncio.Queue[_Pending | ReplyFailed | None] = asyncio.Queue()
-        self._backlog: deque[_Pending] = deque()
+        self._segments: asyncio.Queue[Pending | ReplyFailed | None] = asyncio.Queue()
+        self._backlog: deque[Pending] = deque()
         """Submitted and not yet spoken, oldest first."""
         self._spoken: list[str] = []
         self._pace = ReplyPace(self._lanes[0].backend.scheduler, limits.read_ahead)
@@ -213,19 +200,28 @@ class ReplySession:
         if self._text_complete:
             return False
         if self._hold is None:
+            loop = asyncio.get_running_loop()
             delay = self._pace.worth_waiting_for(first, language)
-            self._hold = asyncio.get_running_loop().call_later(delay, self._stop_holding)
+            self._hold = loop.call_later(delay, self._stop_holding, loop.time())
         return True
 
-    def _stop_holding(self) -> None:
+    def _stop_holding(self, since: float) -> None:
         assert self._hold is not None
+        loop = asyncio.get_running_loop()
+        if self._waiting and not self._pace.started:
+            # Another room may have begun since: the wait is then longer
+            first = self._waiting[0]
+            until = since + self._pace.worth_waiting_for(first, self._language(first))
+            if until > loop.time():
+                self._hold = loop.call_at(until, self._stop_holding, since)
+                return
         self._hold.cancel()  # marks the hold as over
         self._submit_ready()
 
     def _submit(self, piece: Piece, *, joins: bool) -> None:
         job = self._job(piece.segment, piece.deadline, joins=joins)
         self._pace.submitted(piece, job.cost, self._pipeline.pause_after(piece.segment))
-        item = _Pending(piece.segment, piece.deadline, piece.seconds, job, self._lane)
+        item = Pending(piece.segment, piece.deadline, piece.seconds, job, self._lane)
         self._backlog.append(item)
         self._segments.put_nowait(item)
 
@@ -293,7 +289,7 @@ class ReplySession:
         if self._spoken:
             self._conversation.commit(" ".join(self._spoken))
 
-    async def _speak(self, item: _Pending, pause: float) -> bool:
+    async def _speak(self, item: Pending, pause: float) -> bool:
         """Stream one segment; whether it had any audio. Raises LaneFailed."""
         lane = self._lanes[item.lane]
         if not lane.ready:
