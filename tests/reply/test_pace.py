@@ -247,9 +247,10 @@ def test_a_joined_interjection_still_leads_alone_when_the_machine_affords_it() -
 
 def test_a_first_piece_is_a_little_longer_rather_than_cut_inside_a_phrase() -> None:
     """1 s + 0.01 s a character: "Done!" alone leaves too little time for the clause after
-    it, and the lead falls inside "The front door"; the segment, under twice
+    it, and the lead falls inside "The front door"; the segment, under four times
     the lead, goes whole rather than as "Done! The front door"."""
     assert first_piece([(10, 1.1), (100, 2.0)], text=DONE) == DONE
+    assert first_piece([(10, 0.9), (100, 1.8)], text=DONE) == DONE  # a shorter lead
 
 
 def test_an_engine_slower_than_speech_or_streaming_speaks_the_segment_whole() -> None:

@@ -220,13 +220,14 @@ class ReplyPace:
         lead = self.lead_chars(language, speed, pause_after(phrase))
         if lead is None or len(text) <= lead:
             return segment, None
-        # A pause a little past the lead; else the whole segment, or the best cut, within
-        # twice the lead: a few words more rather than a pause inside a phrase
+        # A pause a little past the lead; else the whole segment up to four times the lead
+        # ("Done! The front door is locked," not "Done! The front"), and only past that the
+        # best cut within twice the lead: a few words more rather than a pause in a phrase
         locale = Locale.of(language)
         head, rest = fit(segment, lead, locale, min_chars=lead, between_words=False)
         if rest is not None and len(head.text) <= 2 * lead:
             return head, rest
-        if len(text) <= 2 * lead:
+        if len(text) <= 4 * lead:
             return segment, None
         return fit(segment, 2 * lead, locale, min_chars=lead)
 
