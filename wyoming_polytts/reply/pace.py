@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from ..text import Pause, Segment, TextSettings
 from ..text.fit import MIN_WORDS, SLACK, fit, shortest_part
 from ..text.locale import Locale
-from ..text.sentences import SentenceSplitter, clause_ends
+from ..text.sentences import SentenceSplitter
 from .scheduler import Scheduler
 
 _LOGGER = logging.getLogger(__name__)
@@ -241,17 +241,12 @@ class ReplyPace:
 def _interjection_end(text: str, language: str) -> tuple[int, Pause] | None:
     """Where a first clause or sentence of at most INTERJECTION_WORDS words ends ("Hmm,",
     "Oh well,", "Done!" joined with the words after it), and its pause."""
-    ends = [(end, Pause.CLAUSE) for end in clause_ends(text)]
-    splitter = SentenceSplitter(TextSettings(first_clause=False), Locale.of(language))
-    sentence = splitter.next_cut(text, complete=True, spoken_words=0)
-    if sentence is not None:
-        ends.append((len(sentence.text), sentence.pause))
-    if not ends:
+    # The text pipeline's own first cut, with a clause of any length allowed
+    splitter = SentenceSplitter(TextSettings(first_clause_min_words=1), Locale.of(language))
+    first = splitter.next_cut(text, complete=True, spoken_words=0)
+    if first is None or len(first.text.split()) > INTERJECTION_WORDS:
         return None
-    end, pause = min(ends)
-    if len(text[:end].split()) > INTERJECTION_WORDS or not text[end:].strip():
-        return None
-    return end, pause
+    return len(first.text), first.pause
 
 
 def _shortest_cut(
