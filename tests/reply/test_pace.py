@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from wyoming_polytts.engines.base import Audio, SynthesisRequest
-from wyoming_polytts.reply.pace import FIRST_AUDIO_WITHIN, MARGIN, Piece, ReplyPace
+from wyoming_polytts.reply.pace import FIRST_AUDIO_WITHIN, MARGIN, OPENING_PAUSE, Piece, ReplyPace
 from wyoming_polytts.reply.scheduler import Scheduler
 from wyoming_polytts.testing.client import Reply, stream_reply, synthesize_reply
 from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
@@ -203,20 +203,46 @@ def pause_after(segment: Segment) -> float:
     return PAUSES.after(segment.pause)
 
 
-def first_piece(samples: list[tuple[int, float]], *, streams: bool = False, text: str = HMM) -> str:
+def first_cut(samples: list[tuple[int, float]], *, streams: bool = False, text: str = HMM) -> Piece:
     """The first piece of `text` on an engine whose costs are those of `samples`."""
     scheduler = Scheduler(loaded_fake(streams=streams), workers=1, max_replies=8)
     for chars, seconds in samples:
         scheduler.costs.record("en-US", chars, seconds, audio_seconds=chars * 0.07)
     pace = ReplyPace(scheduler, read_ahead=30.0)
-    segment = Segment(text, Pause.SENTENCE)
-    return pace.next_piece(segment, "en-US", 1.0, pause_after).segment.text
+    return pace.next_piece(Segment(text, Pause.SENTENCE), "en-US", 1.0, pause_after)
+
+
+def first_piece(samples: list[tuple[int, float]], *, streams: bool = False, text: str = HMM) -> str:
+    return first_cut(samples, streams=streams, text=text).segment.text
 
 
 def test_on_a_cheap_engine_the_interjection_is_spoken_alone() -> None:
     """0.1 s + 0.005 s a character: the shortest piece the rest is cut to, "the front door
     sensor" (three words), is made while "Hmm," and its pause play."""
     assert first_piece([(10, 0.15), (100, 0.6)]) == "Hmm,"
+
+
+def test_the_pause_after_an_interjection_may_stretch_where_that_lets_it_lead() -> None:
+    """0.3 s + 0.01 s a character: "Hmm," (0.28 s) and a clause's pause end before the three
+    words after it are made (0.44 s and the margin), not with the pause stretched to
+    OPENING_PAUSE: it leads alone, its pause free to stretch that far. On a cheaper engine
+    it need not stretch."""
+    piece = first_cut([(10, 0.4), (100, 1.3)])
+    assert piece.segment.text == "Hmm,"
+    assert piece.stretch == pytest.approx(OPENING_PAUSE - PAUSES.clause)
+    assert first_cut([(10, 0.15), (100, 0.6)]).stretch == 0.0
+
+
+def test_a_pause_free_to_stretch_counts_until_it_is_known_how_much_of_it_was_used() -> None:
+    clock = Clock()
+    pace = ReplyPace(Scheduler(loaded_fake(), workers=1, max_replies=8, clock=clock), 30.0)
+    hmm = Piece(Segment("Hmm,", Pause.CLAUSE), None, 100.0, wait=0.0, seconds=0.3, stretch=0.45)
+    pace.submitted(hmm, cost=0.4, pause=0.15)
+    assert pace.deadline() == pytest.approx(100.4 + 0.3 + 0.15 + 0.45)
+    clock.now = 100.4
+    pace.wrote(0.3 + 0.15 + 0.2)  # "Hmm,", its pause and 0.2 s of the stretch
+    pace.unstretched(0.25)  # the piece after it had audio by then
+    assert pace.deadline() == pytest.approx(100.4 + 0.65)
 
 
 def test_on_an_expensive_engine_the_first_piece_is_what_the_next_needs() -> None:
@@ -230,10 +256,11 @@ def test_on_an_expensive_engine_the_first_piece_is_what_the_next_needs() -> None
 
 def test_an_interjection_leads_alone_only_if_the_words_after_it_can_be_cut_short() -> None:
     """0.2 s + 0.005 s a character: "Hmm," (0.28 s) and its pause cover a three-word piece
-    (0.3 s to make) but not the 46 characters before the first place to cut."""
+    (0.3 s to make) but not the 160 characters before the first place to cut, even with the
+    pause stretched to OPENING_PAUSE."""
     samples = [(10, 0.25), (100, 0.7)]
     assert first_piece(samples) == "Hmm,"
-    unbroken = "Hmm, the frontdoorsensorhasnotreportedanything since yesterday afternoon."
+    unbroken = "Hmm, the " + "frontdoorsensor" * 10 + " since yesterday afternoon."
     assert first_piece(samples, text=unbroken) != "Hmm,"
 
 
@@ -293,14 +320,16 @@ async def test_sure_waits_a_moment_for_the_words_after_it_on_a_slow_engine(
 
 async def test_a_room_that_begins_while_sure_waits_makes_it_wait_longer(serve) -> None:
     """Alone, "Sure!" (cut once the next word came, at 0.25 s) waits as long as it takes to
-    make (0.43 s) for the words after it; another room that begins in that time makes the
-    wait FIRST_AUDIO_WITHIN, and the clause that comes 0.5 s after "Sure!" joins it."""
+    make (0.45 s) for the words after it, since it and its pause, stretched, would not last
+    while the piece after it is made (0.15 + 0.6 s against 0.67 s and the margin); another
+    room that begins in that time makes the wait FIRST_AUDIO_WITHIN, and the clause that
+    comes 0.5 s after "Sure!" joins it."""
     engine = loaded_fake(streams=False)
     engine.gate.clear()  # nothing is made, so the costs stay as recorded
     async with serve([engine]) as server:
         costs = server.service.backends["kokoro"].scheduler.costs
-        for chars, seconds in [(10, 0.45), (100, 0.9)]:  # 0.4 s + 0.005 s a character
-            costs.record("en-US", chars, seconds, audio_seconds=chars * 0.07)
+        for chars, seconds in [(10, 0.5), (100, 1.4)]:  # 0.4 s + 0.01 s a character
+            costs.record("en-US", chars, seconds, audio_seconds=chars * 0.03)
 
         def room(text: str, delay: float) -> asyncio.Task[Reply]:
             reply = stream_reply(
@@ -331,19 +360,20 @@ class SecondSegmentStuck(FakeEngine):
 
 
 async def test_the_pause_after_a_segment_is_sent_before_the_next_one_is_ready(serve) -> None:
-    """A late segment is waited for in the sentence's pause, not after it."""
+    """A late segment is waited for in the sentence's pause, not after it; after a reply's
+    first piece that pause stretches to OPENING_PAUSE while the next is made, and no more."""
     engine = SecondSegmentStuck(streams=False)
     engine.loaded.set()
     text = "Sure! " + "Then more words follow. " * 3
     async with serve([engine]) as server:
         pending = asyncio.create_task(synthesize_reply(server.host, server.port, text))
         await wait_for(lambda: len(engine.requests) == 1)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.5)
         (reply,) = server.service.recorder.snapshot().in_progress
         engine.release.set()
         assert (await pending).error is None
     assert reply.audio_seconds == pytest.approx(
-        len("Sure!") * SECONDS_PER_CHAR + PAUSES.sentence, abs=0.01
+        len("Sure!") * SECONDS_PER_CHAR + OPENING_PAUSE, abs=0.01
     )
 
 
@@ -351,7 +381,8 @@ async def test_the_pause_goes_out_when_the_next_segment_comes_after_the_last_one
     serve,
 ) -> None:
     """The next sentence's text came only after "Sure!" was spoken: the pause still goes as
-    soon as the sentence is on its way, and the wait for its audio falls after it."""
+    soon as the sentence is on its way, stretched while it is made, and the wait for its
+    audio falls after it."""
     engine = SecondSegmentStuck()
     engine.loaded.set()
     text = "Sure! Then more words follow."
@@ -365,7 +396,7 @@ async def test_the_pause_goes_out_when_the_next_segment_comes_after_the_last_one
         engine.release.set()
         assert (await pending).error is None
     assert reply.audio_seconds == pytest.approx(
-        len("Sure!") * SECONDS_PER_CHAR + PAUSES.sentence, abs=0.01
+        len("Sure!") * SECONDS_PER_CHAR + OPENING_PAUSE, abs=0.01
     )
 
 

@@ -101,6 +101,8 @@ class Job:
         """Answered from the phrase cache: the engine did not run."""
         self.synthesis_seconds = 0.0
         """The engine's time on it, known once its last block is delivered."""
+        self.answered = asyncio.Event()
+        """Set once its first block, error or end has reached the loop."""
         self._loop = loop
         self._results: asyncio.Queue[object] = asyncio.Queue()
 
@@ -127,7 +129,7 @@ class Job:
 
     def deliver(self, item: object) -> None:
         """Hand a block, an exception or the end marker to the loop (from any thread)."""
-        self._call(self._results.put_nowait, item)
+        self._call(self._answer, item)
 
     def finish(self) -> None:
         self._finished.set()
@@ -138,8 +140,12 @@ class Job:
         self.cached = True
         self._finished.set()
         self.started.set()
-        self._results.put_nowait(audio)
-        self._results.put_nowait(_END)
+        self._answer(audio)
+        self._answer(_END)
+
+    def _answer(self, item: object) -> None:
+        self._results.put_nowait(item)
+        self.answered.set()
 
     def _call(self, callback: Callable[..., object], *args: object) -> None:
         try:

@@ -10,16 +10,21 @@ is at fault.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from ..engines.base import Audio
+from ..engines.base import SAMPLE_RATE, Audio
 from ..engines.errors import EngineUnavailable, NoAudio
 from ..satellites.front_door import SpokenConversation
 from ..text import Segment, TextPipeline
+from .audio import silence
 from .backend import Backend
 from .planner import VoiceChoice, VoicePlan
 from .scheduler import Job, ReplyTicket
+
+STRETCH_STEP = 0.05
+"""Seconds of silence a stretched pause grows by at a time."""
 
 
 @dataclass
@@ -42,6 +47,29 @@ class Pending:
     """About how long its audio lasts."""
     job: Job
     lane: int
+    stretch: float = 0.0
+    """Seconds the pause after it may stretch while the segment after it is made."""
+
+    async def stretch_pause(
+        self,
+        longest: float,
+        plays_for: Callable[[], float],
+        write: Callable[[Audio], Awaitable[None]],
+    ) -> float:
+        """Silence of up to `longest` seconds while it has no audio yet, a STRETCH_STEP at a
+        time as the listener's player (`plays_for`) is about to run out: the pause before it
+        lasts longer rather than the player falling silent. Returns the seconds not used."""
+        answered = self.job.answered
+        while longest > 0 and not answered.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(plays_for() - STRETCH_STEP, 0.0)):
+                    await answered.wait()
+            if answered.is_set():
+                break
+            step = min(STRETCH_STEP, longest)
+            await write(silence(SAMPLE_RATE, step))
+            longest -= step
+        return longest
 
 
 @dataclass

@@ -9,7 +9,9 @@ worker and how long the queue ahead is.
 The first piece is as short as the machine can afford: long enough that the piece after it
 is made while it plays (an interjection such as "Hmm," alone on a fast machine; on a slow
 one a few words, and a "Sure!" that cannot lead alone waits a moment for the words after
-it, longer while other rooms speak). Later segments that would be late are cut where a
+it, longer while other rooms speak). The pause after it may stretch to OPENING_PAUSE for
+that: a speaker's beat after "Okay." starts the reply sooner than a first piece twice as
+long. Later segments that would be late are cut where a
 speaker would pause (the rest waits first in line), to what this reply's share of the
 worker makes in time, but never so short that the pieces after them cannot keep up, since
 each piece pays the engine's fixed cost again.
@@ -41,6 +43,10 @@ PauseAfter = Callable[[Segment], float]
 WORD_CHARS = 6
 """About the characters of a word and its space, for a piece whose words are not known yet."""
 INTERJECTION_WORDS = 2
+OPENING_PAUSE = 0.6
+"""Seconds the pause after a reply's first piece may stretch to while the piece after it is
+made (from a sentence's 0.3 s or a clause's 0.15 s): silence in the listener's player only
+once that is over."""
 """A first clause of at most this many words ("Hmm,", "Oh well,") may be spoken alone,
 under text.first_clause_min_words, when the machine affords it."""
 
@@ -58,6 +64,8 @@ class Piece:
     """Expected seconds before a worker takes it."""
     seconds: float
     """About how long its audio lasts."""
+    stretch: float = 0.0
+    """Seconds the pause after it may stretch while the piece after it is made."""
 
 
 class ReplyPace:
@@ -118,6 +126,38 @@ class ReplyPace:
         needed = sharers * cost.seconds(after) + MARGIN - pause
         return max(0, math.ceil(needed / per_char))
 
+    def lead_stretch(
+        self,
+        chars: int,
+        language: str,
+        speed: float,
+        pause: float,
+        following: Segment | None = None,
+        *,
+        awaited: bool = False,
+    ) -> float | None:
+        """Seconds the `pause` after a first piece of `chars` characters must stretch (none
+        where it need not, at most to OPENING_PAUSE) for the piece after it to be made while
+        they play (`lead_chars`); None when no stretch is enough, or no length keeps up."""
+        for stretched in dict.fromkeys((pause, max(pause, OPENING_PAUSE))):
+            lead = self.lead_chars(language, speed, stretched, following, awaited=awaited)
+            if lead is None:
+                return None
+            if chars >= lead:
+                return stretched - pause
+        return None
+
+    def gains_from_waiting(
+        self, segment: Segment, language: str, speed: float, pause: float
+    ) -> bool:
+        """Whether a first segment alone is too short to lead, its pause stretched or not,
+        where a longer one would: it gains from waiting for the text after it."""
+        chars = len(segment.text)
+        return (
+            self.lead_chars(language, speed, pause, awaited=True) is not None
+            and self.lead_stretch(chars, language, speed, pause, awaited=True) is None
+        )
+
     def worth_waiting_for(self, segment: Segment, language: str) -> float:
         """Seconds a first segment too short to lead may wait for the text after it: as long
         as it would take to make alone; while other replies share the engine, up to
@@ -132,19 +172,29 @@ class ReplyPace:
         `pause_after`: the silence after a piece."""
         deadline = self.deadline() if self.started else self._clock() + FIRST_AUDIO_WITHIN
         wait = self._scheduler.wait_for_worker(deadline)
+        stretch = 0.0
         if self.started:
             head, rest = self._cut(segment, language, speed, wait)
         else:
-            head, rest = self._first_cut(segment, language, speed, pause_after)
+            head, rest, stretch = self._first_cut(segment, language, speed, pause_after)
         seconds = len(head.text) * self._audio_per_char(language, speed)
-        return Piece(head, rest, deadline, wait, seconds)
+        return Piece(head, rest, deadline, wait, seconds, stretch)
 
     def submitted(self, piece: Piece, cost: float, pause: float) -> None:
-        """`piece` was submitted, expected to cost `cost` seconds, with `pause` after it."""
+        """`piece` was submitted, expected to cost `cost` seconds, with `pause` (and its
+        stretch, until `unstretched` says what was not used) after it."""
         self._ready_at = self._start(piece.wait) + cost
         if self._first_ready_at is None:
             self._first_ready_at = self._ready_at
-        self.timeline += piece.seconds + pause
+        self.timeline += piece.seconds + pause + piece.stretch
+
+    def unstretched(self, seconds: float) -> None:
+        """`seconds` of a pause's stretch were not used: the piece after it came sooner."""
+        self.timeline -= seconds
+
+    def plays_for(self) -> float:
+        """Seconds before the listener's player runs out of the audio it was sent."""
+        return max((self._plays_until or 0.0) - self._clock(), 0.0)
 
     def wrote(self, seconds: float) -> None:
         """The listener was sent `seconds` of audio."""
@@ -202,34 +252,50 @@ class ReplyPace:
 
     def _first_cut(
         self, segment: Segment, language: str, speed: float, pause_after: PauseAfter
-    ) -> tuple[Segment, Segment | None]:
-        """The shortest first piece the machine affords: an interjection alone when the piece
-        after it is made while it and its pause play, else at least `lead_chars` long, at the
-        best pause."""
+    ) -> tuple[Segment, Segment | None, float]:
+        """The shortest first piece the machine affords, and how much its pause may stretch:
+        an interjection alone when the piece after it is made while it and its pause play,
+        else at least `lead_chars` long, at the best pause."""
         text = segment.text
         interjection = _interjection_end(text, language)
         if interjection is not None:
             end, pause = interjection
+            words_after = text[end:].lstrip()
+            after = replace(segment, text=words_after) if words_after else None
             head = replace(segment, text=text[:end], pause=pause, pause_seconds=None)
-            after = replace(segment, text=text[end:].lstrip())
-            lead = self.lead_chars(language, speed, pause_after(head), following=after)
-            if lead is not None and end >= lead:
-                return head, after
+            if after is None:
+                head = segment
+            stretch = self.lead_stretch(
+                end, language, speed, pause_after(head), after, awaited=after is None
+            )
+            if stretch is not None:
+                return head, after, stretch
         # Where the cut falls is not known yet: a phrase's pause, the shortest, is counted
         phrase = replace(segment, pause=Pause.PHRASE, pause_seconds=None)
         lead = self.lead_chars(language, speed, pause_after(phrase))
         if lead is None or len(text) <= lead:
-            return segment, None
+            return segment, None, self._whole_stretch(segment, language, speed, pause_after)
         # A pause a little past the lead; else the whole segment up to four times the lead
         # ("Done! The front door is locked," not "Done! The front"), and only past that the
         # best cut within twice the lead: a few words more rather than a pause in a phrase
         locale = Locale.of(language)
         head, rest = fit(segment, lead, locale, min_chars=lead, between_words=False)
         if rest is not None and len(head.text) <= 2 * lead:
-            return head, rest
+            return head, rest, 0.0
         if len(text) <= 4 * lead:
-            return segment, None
-        return fit(segment, 2 * lead, locale, min_chars=lead)
+            return segment, None, 0.0
+        return (*fit(segment, 2 * lead, locale, min_chars=lead), 0.0)
+
+    def _whole_stretch(
+        self, segment: Segment, language: str, speed: float, pause_after: PauseAfter
+    ) -> float:
+        """How much the pause after a first piece that is a whole segment must stretch for
+        the piece after it; all it may when no stretch is enough (after a "Sure!" that
+        waited in vain for the words after it): the wait falls at its end, not inside the
+        next sentence."""
+        pause = pause_after(segment)
+        stretch = self.lead_stretch(len(segment.text), language, speed, pause, awaited=True)
+        return max(OPENING_PAUSE - pause, 0.0) if stretch is None else stretch
 
     def _audio_per_char(self, language: str, speed: float) -> float:
         """Seconds of speech per character: as measured on this engine's latest segments,

@@ -179,16 +179,16 @@ class ReplySession:
             self._segments.put_nowait(None)
 
     def _holding_first(self) -> bool:
-        """Whether the first segment waits for the text after it: alone it is too short for
-        the piece after it to be made while it plays. It is joined with the next segment as
-        soon as that is complete, and waits no longer than `pace.worth_waiting_for`."""
+        """Whether the first segment waits for the text after it: alone, even with its pause
+        stretched, it is too short for the piece after it to be made while it plays. It is
+        joined with the next segment as soon as that is complete, and waits no longer than
+        `pace.worth_waiting_for`."""
         if self._pace.started or (self._hold is not None and self._hold.cancelled()):
             return False
         first = self._waiting[0]
         pause = self._pipeline.pause_after(first)
         language, speed = self._language(first), self._speed(first)
-        lead = self._pace.lead_chars(language, speed, pause, awaited=True)
-        if lead is None or len(first.text) >= lead:
+        if not self._pace.gains_from_waiting(first, language, speed, pause):
             return False
         if len(self._waiting) > 1:
             both = first.joined(self._waiting[1])
@@ -221,7 +221,7 @@ class ReplySession:
     def _submit(self, piece: Piece, *, joins: bool) -> None:
         job = self._job(piece.segment, piece.deadline, joins=joins)
         self._pace.submitted(piece, job.cost, self._pipeline.pause_after(piece.segment))
-        item = Pending(piece.segment, piece.deadline, piece.seconds, job, self._lane)
+        item = Pending(piece.segment, piece.deadline, piece.seconds, job, self._lane, piece.stretch)
         self._backlog.append(item)
         self._segments.put_nowait(item)
 
@@ -259,7 +259,7 @@ class ReplySession:
             self._record.finish(outcome)
 
     async def _speak_all(self) -> None:
-        pending_pause = 0.0
+        pending_pause = stretch = 0.0
         while (item := await self._segments.get()) is not None:
             if isinstance(item, ReplyFailed):
                 raise item  # the text pipeline failed, say
@@ -268,6 +268,8 @@ class ReplySession:
                 # waited for in the pause, not after it (and none trails the last segment)
                 await self._write_audio(silence(SAMPLE_RATE, pending_pause))
                 pending_pause = 0.0
+                unused = await item.stretch_pause(stretch, self._pace.plays_for, self._write_audio)
+                self._pace.unstretched(unused)
             while True:
                 try:
                     spoke = await self._speak(item, pending_pause)
@@ -285,6 +287,7 @@ class ReplySession:
             self._spoken.append(item.segment.text)
             if spoke:
                 pending_pause = self._pipeline.pause_after(item.segment)
+                stretch = item.stretch
         await self._sink.close()
         if self._spoken:
             self._conversation.commit(" ".join(self._spoken))
