@@ -85,6 +85,18 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
     return previous[-1] / max(1, len(ref))
 
 
+_CLOCK_DIGITS = re.compile(r"\b([01]?\d|2[0-3])[.:]?([0-5]\d)\b")
+"""Digits Whisper may write for a time it heard: "705", "7.05", "1545", "17:00"."""
+
+
+def heard_error_rate(spoken: str, heard: str, normalize: Callable[[str], str]) -> float:
+    """The word error rate of what Whisper wrote against the words spoken, its numbers read
+    as written (`normalize`) or as clock times, whichever is closer: Whisper writes what it
+    heard in digits of its choosing, "705 AM" for "seven oh five AM" as readily as "7.05 a.m."."""
+    as_times = _CLOCK_DIGITS.sub(r"\1:\2", heard)
+    return min(word_error_rate(spoken, normalize(text)) for text in (heard, as_times))
+
+
 def listener(model: Any) -> Callable[[np.ndarray, str], str]:
     """Whisper as a derived Kokoro graph's check hears (float audio at 24 kHz, a language)."""
 
