@@ -246,12 +246,20 @@ def test_a_pause_free_to_stretch_counts_until_it_is_known_how_much_of_it_was_use
 
 
 def test_on_an_expensive_engine_the_first_piece_is_what_the_next_needs() -> None:
-    """0.35 s + 0.033 s a character, speech 0.07 s a character: pieces of 10 characters
-    would keep up, but a cut keeps three words (about 18 characters, 0.94 s to make); the
-    first piece lasts that long, a few words, not "Hmm," alone and not the 13-word clause."""
-    piece = first_piece([(10, 0.68), (100, 3.65)])
-    assert piece == "Hmm, the front door sensor"
-    assert len(piece.split()) < TextSettings().first_clause_min_words + 3
+    """0.35 s + 0.04 s a character, speech 0.07 s a character: the three words after "Hmm,"
+    (0.91 s to make) would come after it and its pause, stretched, have played (0.88 s);
+    the first piece is long enough for a piece that keeps up to be made while it plays,
+    ended where the words allow, not "Hmm," alone and not the 13-word clause."""
+    piece = first_piece([(10, 0.75), (100, 4.35)])
+    assert piece == "Hmm, the front door sensor hasn't reported anything"
+
+
+def test_the_interjection_leads_rather_than_a_cut_in_a_phrase_when_the_next_is_near() -> None:
+    """0.35 s + 0.033 s a character: the three words after "Hmm," (0.81 s) are expected
+    within it and its stretched pause (0.88 s), if not by the margin: rather that than
+    "Hmm, the front door sensor | hasn't", a cut inside a phrase."""
+    piece = first_cut([(10, 0.68), (100, 3.65)])
+    assert (piece.segment.text, piece.stretch) == ("Hmm,", OPENING_PAUSE - PAUSES.clause)
 
 
 def test_an_interjection_leads_alone_only_if_the_words_after_it_can_be_cut_short() -> None:
@@ -281,8 +289,13 @@ def test_a_first_piece_is_a_little_longer_rather_than_cut_inside_a_phrase() -> N
 
 
 def test_an_engine_slower_than_speech_or_streaming_speaks_the_segment_whole() -> None:
-    assert first_piece([(10, 0.9), (100, 8.1)]) == HMM  # 0.08 s a character
-    assert first_piece([(10, 0.15), (100, 0.6)], streams=True) == HMM
+    """Slower than speech (0.08 s a character), the wait for the next piece falls in the
+    first sentence's pause, stretched as far as it goes; a streaming engine needs none."""
+    slow = first_cut([(10, 0.9), (100, 8.1)])
+    assert slow.segment.text == HMM
+    assert slow.stretch == pytest.approx(OPENING_PAUSE - PAUSES.sentence)
+    streaming = first_cut([(10, 0.15), (100, 0.6)], streams=True)
+    assert (streaming.segment.text, streaming.stretch) == (HMM, 0.0)
 
 
 async def first_request(serve, fragment_delay: float) -> str:  # type: ignore[no-untyped-def]
@@ -381,8 +394,8 @@ async def test_the_pause_goes_out_when_the_next_segment_comes_after_the_last_one
     serve,
 ) -> None:
     """The next sentence's text came only after "Sure!" was spoken: the pause still goes as
-    soon as the sentence is on its way, stretched while it is made, and the wait for its
-    audio falls after it."""
+    soon as the sentence is on its way, and the wait for its audio falls after it (an engine
+    that streams: no stretch)."""
     engine = SecondSegmentStuck()
     engine.loaded.set()
     text = "Sure! Then more words follow."
@@ -396,7 +409,7 @@ async def test_the_pause_goes_out_when_the_next_segment_comes_after_the_last_one
         engine.release.set()
         assert (await pending).error is None
     assert reply.audio_seconds == pytest.approx(
-        len("Sure!") * SECONDS_PER_CHAR + OPENING_PAUSE, abs=0.01
+        len("Sure!") * SECONDS_PER_CHAR + PAUSES.sentence, abs=0.01
     )
 
 

@@ -11,10 +11,10 @@ is made while it plays (an interjection such as "Hmm," alone on a fast machine; 
 one a few words, and a "Sure!" that cannot lead alone waits a moment for the words after
 it, longer while other rooms speak). The pause after it may stretch to OPENING_PAUSE for
 that: a speaker's beat after "Okay." starts the reply sooner than a first piece twice as
-long. Later segments that would be late are cut where a
-speaker would pause (the rest waits first in line), to what this reply's share of the
-worker makes in time, but never so short that the pieces after them cannot keep up, since
-each piece pays the engine's fixed cost again.
+long. Later segments that would be late are cut where a speaker would pause (the rest waits
+first in line), to what this reply's share of the worker makes in time, but never so short
+that the pieces after them cannot keep up, since each piece pays the engine's fixed cost
+again.
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ PauseAfter = Callable[[Segment], float]
 WORD_CHARS = 6
 """About the characters of a word and its space, for a piece whose words are not known yet."""
 INTERJECTION_WORDS = 2
+"""A first clause of at most this many words ("Hmm,", "Oh well,") may be spoken alone,
+under text.first_clause_min_words, when the machine affords it."""
 OPENING_PAUSE = 0.6
 """Seconds the pause after a reply's first piece may stretch to while the piece after it is
 made (from a sentence's 0.3 s or a clause's 0.15 s): silence in the listener's player only
 once that is over."""
-"""A first clause of at most this many words ("Hmm,", "Oh well,") may be spoken alone,
-under text.first_clause_min_words, when the machine affords it."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class ReplyPace:
         following: Segment | None = None,
         *,
         awaited: bool = False,
+        margin: float = MARGIN,
     ) -> int | None:
         """The fewest characters of a first piece whose audio, and the `pause` after it, last
         while the piece after it is made: the shortest cut of `following` (the text after
@@ -123,7 +124,7 @@ class ReplyPace:
         if shortest is None:
             return None
         after = _shortest_cut(following, shortest, language, awaited=awaited)
-        needed = sharers * cost.seconds(after) + MARGIN - pause
+        needed = sharers * cost.seconds(after) + margin - pause
         return max(0, math.ceil(needed / per_char))
 
     def lead_stretch(
@@ -135,12 +136,15 @@ class ReplyPace:
         following: Segment | None = None,
         *,
         awaited: bool = False,
+        margin: float = MARGIN,
     ) -> float | None:
         """Seconds the `pause` after a first piece of `chars` characters must stretch (none
         where it need not, at most to OPENING_PAUSE) for the piece after it to be made while
         they play (`lead_chars`); None when no stretch is enough, or no length keeps up."""
         for stretched in dict.fromkeys((pause, max(pause, OPENING_PAUSE))):
-            lead = self.lead_chars(language, speed, stretched, following, awaited=awaited)
+            lead = self.lead_chars(
+                language, speed, stretched, following, awaited=awaited, margin=margin
+            )
             if lead is None:
                 return None
             if chars >= lead:
@@ -257,16 +261,11 @@ class ReplyPace:
         an interjection alone when the piece after it is made while it and its pause play,
         else at least `lead_chars` long, at the best pause."""
         text = segment.text
-        interjection = _interjection_end(text, language)
+        interjection = _interjection(segment, language)
         if interjection is not None:
-            end, pause = interjection
-            words_after = text[end:].lstrip()
-            after = replace(segment, text=words_after) if words_after else None
-            head = replace(segment, text=text[:end], pause=pause, pause_seconds=None)
-            if after is None:
-                head = segment
+            head, after = interjection
             stretch = self.lead_stretch(
-                end, language, speed, pause_after(head), after, awaited=after is None
+                len(head.text), language, speed, pause_after(head), after, awaited=after is None
             )
             if stretch is not None:
                 return head, after, stretch
@@ -276,14 +275,22 @@ class ReplyPace:
         if lead is None or len(text) <= lead:
             return segment, None, self._whole_stretch(segment, language, speed, pause_after)
         # A pause a little past the lead; else the whole segment up to four times the lead
-        # ("Done! The front door is locked," not "Done! The front"), and only past that the
-        # best cut within twice the lead: a few words more rather than a pause in a phrase
+        # ("Done! The front door is locked," not "Done! The front"); past that the
+        # interjection alone if the words after it are expected within its stretched pause,
+        # if without the margin; and only then the best cut within twice the lead ("Sure!
+        # I've turned | on the")
         locale = Locale.of(language)
         head, rest = fit(segment, lead, locale, min_chars=lead, between_words=False)
         if rest is not None and len(head.text) <= 2 * lead:
             return head, rest, 0.0
         if len(text) <= 4 * lead:
             return segment, None, 0.0
+        if interjection is not None and interjection[1] is not None:
+            head, after = interjection
+            pause = pause_after(head)
+            chars = len(head.text)
+            if self.lead_stretch(chars, language, speed, pause, after, margin=0.0) is not None:
+                return head, after, max(OPENING_PAUSE - pause, 0.0)
         return (*fit(segment, 2 * lead, locale, min_chars=lead), 0.0)
 
     def _whole_stretch(
@@ -292,7 +299,9 @@ class ReplyPace:
         """How much the pause after a first piece that is a whole segment must stretch for
         the piece after it; all it may when no stretch is enough (after a "Sure!" that
         waited in vain for the words after it): the wait falls at its end, not inside the
-        next sentence."""
+        next sentence. No stretch on an engine that streams: the piece after it is heard soon."""
+        if self._scheduler.engine.streams:
+            return 0.0
         pause = pause_after(segment)
         stretch = self.lead_stretch(len(segment.text), language, speed, pause, awaited=True)
         return max(OPENING_PAUSE - pause, 0.0) if stretch is None else stretch
@@ -304,15 +313,20 @@ class ReplyPace:
         return (measured or 1 / self._scheduler.engine.chars_per_second) / speed
 
 
-def _interjection_end(text: str, language: str) -> tuple[int, Pause] | None:
-    """Where a first clause or sentence of at most INTERJECTION_WORDS words ends ("Hmm,",
-    "Oh well,", "Done!" joined with the words after it), and its pause."""
+def _interjection(segment: Segment, language: str) -> tuple[Segment, Segment | None] | None:
+    """A first clause or sentence of at most INTERJECTION_WORDS words ("Hmm,", "Oh well,",
+    "Done!" joined with the words after it) and the rest of the segment (None: it is all of
+    it)."""
     # The text pipeline's own first cut, with a clause of any length allowed
     splitter = SentenceSplitter(TextSettings(first_clause_min_words=1), Locale.of(language))
-    first = splitter.next_cut(text, complete=True, spoken_words=0)
+    first = splitter.next_cut(segment.text, complete=True, spoken_words=0)
     if first is None or len(first.text.split()) > INTERJECTION_WORDS:
         return None
-    return len(first.text), first.pause
+    rest = segment.text[len(first.text) :].lstrip()
+    if not rest:
+        return segment, None
+    head = replace(segment, text=first.text, pause=first.pause, pause_seconds=None)
+    return head, replace(segment, text=rest)
 
 
 def _shortest_cut(
