@@ -17,7 +17,7 @@ from wyoming_polytts.reply.scheduler import (
     Scheduler,
     SchedulerBusy,
 )
-from wyoming_polytts.testing.fake_engine import FakeEngine, loaded_fake
+from wyoming_polytts.testing.fake_engine import SECONDS_PER_CHAR, FakeEngine, loaded_fake
 from wyoming_polytts.testing.waiting import wait_for
 
 
@@ -90,6 +90,56 @@ async def test_a_replys_later_segment_never_goes_before_one_submitted_ahead_of_i
         "mine three",
         "mine four",
     ]
+
+
+def slow_to_make(engine: FakeEngine, clock: FakeClock) -> Scheduler:
+    """A scheduler whose costs say 0.2 s + 0.03 s a character, whatever the fake takes."""
+    scheduler = Scheduler(engine, workers=1, max_replies=8, clock=clock)
+    for chars in range(10, 110, 10):
+        scheduler.costs.record("", chars, 0.2 + 0.03 * chars)
+    return scheduler
+
+
+async def test_a_room_whose_first_piece_was_made_has_its_second_before_a_new_rooms_first() -> None:
+    """Room A's "Sure!" was made and the words after it have not come: room B's first piece
+    would keep the worker past when A needs them (when "Sure!" ends), so it waits; A's
+    second, submitted then, is made before it although B's is due sooner, since it could
+    not be made in time after B's."""
+    engine = loaded_fake()
+    clock = FakeClock()
+    scheduler = slow_to_make(engine, clock)
+    room_a, room_b = scheduler.open_reply(), scheduler.open_reply()
+    scheduler.start()
+    sure = room_a.submit(request("Sure!"), deadline=100.0)
+    await wait_for(lambda: sure.finished)
+    room_b.submit(request("Okay. The washing machine has finished."), deadline=101.0)
+    await asyncio.sleep(0.2)
+    assert len(engine.requests) == 1
+    room_a.submit(request("I have turned on the lights."), deadline=100.9)
+    await wait_for(lambda: len(engine.requests) == 3)
+    scheduler.stop()
+    assert [r.text for r in engine.requests] == [
+        "Sure!",
+        "I have turned on the lights.",
+        "Okay. The washing machine has finished.",
+    ]
+
+
+async def test_a_new_rooms_first_piece_waits_no_longer_than_the_other_room_needs() -> None:
+    """Room A said "Sure!" and nothing more came: once its audio is over, B's first goes."""
+    engine = loaded_fake()
+    clock = FakeClock()
+    scheduler = slow_to_make(engine, clock)
+    room_a, room_b = scheduler.open_reply(), scheduler.open_reply()
+    scheduler.start()
+    sure = room_a.submit(request("Sure!"), deadline=100.0)
+    await wait_for(lambda: sure.finished)
+    room_b.submit(request("Okay. The washing machine has finished."), deadline=101.0)
+    await asyncio.sleep(0.2)
+    assert len(engine.requests) == 1
+    clock.now += len("Sure!") * SECONDS_PER_CHAR
+    await wait_for(lambda: len(engine.requests) == 2)
+    scheduler.stop()
 
 
 def test_job_queue_orders_jobs_by_deadline_and_forgets_cancelled_ones() -> None:

@@ -38,15 +38,15 @@ class JobQueue:
     def push(self, job: Job) -> None:
         heapq.heappush(self._heap, _Entry(job.deadline, next(self._order), job))
 
-    def pop(self) -> Job | None:
-        """The job due first that is not cancelled and may start, or None."""
+    def pop(self, held: Callable[[Job], bool] | None = None) -> Job | None:
+        """The job due first that is not cancelled, may start and is not `held`, or None."""
         waiting: list[_Entry] = []
         found = None
         while self._heap:
             entry = heapq.heappop(self._heap)
             if entry.job.cancelled:
                 continue
-            if entry.job.may_start:
+            if entry.job.may_start and not (held and held(entry.job)):
                 found = entry.job
                 break
             waiting.append(entry)
@@ -81,12 +81,14 @@ class Job:
         language: str = "",
         cost: float = 0.0,
         after: Job | None = None,
+        opens: bool = False,
     ) -> None:
         """`deadline`: when it must be ready (the scheduler's clock); `after`: the job that
-        must finish before this one starts (None: any time)."""
+        must finish before this one starts (None: any time); `opens`: its reply's first."""
         self.request = request
         self.deadline = deadline
         self.after = after
+        self.opens = opens
         self._finished = threading.Event()
         self.language = language
         """Of the segment: the engine's costs are learnt per language."""
@@ -101,6 +103,10 @@ class Job:
         """Answered from the phrase cache: the engine did not run."""
         self.synthesis_seconds = 0.0
         """The engine's time on it, known once its last block is delivered."""
+        self.audio_seconds = 0.0
+        """How long its audio lasts, known with `synthesis_seconds`."""
+        self.finished_at: float | None = None
+        """When the engine was done with it (the scheduler's clock)."""
         self.answered = asyncio.Event()
         """Set once its first block, error or end has reached the loop."""
         self._loop = loop

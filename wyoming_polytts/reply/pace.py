@@ -151,17 +151,6 @@ class ReplyPace:
                 return stretched - pause
         return None
 
-    def gains_from_waiting(
-        self, segment: Segment, language: str, speed: float, pause: float
-    ) -> bool:
-        """Whether a first segment alone is too short to lead, its pause stretched or not,
-        where a longer one would: it gains from waiting for the text after it."""
-        chars = len(segment.text)
-        return (
-            self.lead_chars(language, speed, pause, awaited=True) is not None
-            and self.lead_stretch(chars, language, speed, pause, awaited=True) is None
-        )
-
     def worth_waiting_for(self, segment: Segment, language: str) -> float:
         """Seconds a first segment too short to lead may wait for the text after it: as long
         as it would take to make alone; while other replies share the engine, up to

@@ -4,13 +4,18 @@ The order decides what people wait for on a small CPU. Each segment is due when 
 player would run dry, a new reply's first one soon after its text came (`reply/pace`), so
 that a new room's first words do not make a room already speaking stop; a segment after a
 pause is due a little later, so that when the machine cannot keep up, the waits fall
-between clauses and sentences rather than inside them. Work of a disconnected client is
-dropped before it starts; beyond `max_replies` a new reply is refused.
+between clauses and sentences rather than inside them. A reply whose first piece was made
+has its second made before another reply's first starts, where that one would make it late:
+a short first piece ("Sure!") leaves a room little audio in hand, its second comes with its
+text, and a worker that took another room's first piece meanwhile cannot hand it back. Work
+of a disconnected client is dropped before it starts; beyond `max_replies` a new reply is
+refused.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -64,6 +69,7 @@ class Scheduler:
         self.costs = CostModel()
         """What the engine's segments cost on this machine, learnt from those it spoke."""
         self._running: set[Job] = set()
+        self._tickets: set[ReplyTicket] = set()
 
     def start(self) -> None:
         for index in range(self._workers):
@@ -107,11 +113,17 @@ class Scheduler:
         self._replies += 1
         if self._replies == self._max_replies:
             self.full_since = self.clock()
-        return ReplyTicket(self)
+        ticket = ReplyTicket(self)
+        with self._condition:
+            self._tickets.add(ticket)
+        return ticket
 
-    def release_reply(self) -> None:
+    def release_reply(self, ticket: ReplyTicket) -> None:
         self._replies -= 1
         self.full_since = None
+        with self._condition:
+            self._tickets.discard(ticket)
+            self._condition.notify_all()  # a first piece it held may start
 
     def submit(
         self,
@@ -120,8 +132,10 @@ class Scheduler:
         deadline: float,
         language: str = "",
         after: Job | None = None,
+        opens: bool = False,
     ) -> Job:
-        """Queue a segment; `after`: the job that must finish before it starts."""
+        """Queue a segment; `after`: the job that must finish before it starts; `opens`:
+        it is its reply's first."""
         cost = self.costs.cost(language).seconds(len(request.text))
         loop = asyncio.get_running_loop()
         job = Job(
@@ -131,6 +145,7 @@ class Scheduler:
             language=language,
             cost=cost,
             after=after,
+            opens=opens,
         )
         cached = self.cache.get(self._cache_key(request)) if self.cache else None
         if cached is not None:
@@ -165,12 +180,15 @@ class Scheduler:
             while True:
                 if self._stopping:
                     return None
-                job = self._queue.pop()
+                now = self.clock()
+                needs = [need for t in self._tickets if (need := t.second_needed(now))]
+                job = self._queue.pop(functools.partial(_delays_a_second, needs, now))
                 if job is not None:
-                    job.started_at = self.clock()
+                    job.started_at = now
                     self._running.add(job)
                     return job
-                self._condition.wait()
+                held = max((needed_by - now for needed_by, _ in needs), default=None)
+                self._condition.wait(held)
 
     def _work(self) -> None:
         while (job := self._next_job()) is not None:
@@ -187,6 +205,7 @@ class Scheduler:
             finally:
                 with self._condition:
                     self._running.discard(job)
+                    job.finished_at = self.clock()
                     job.finish()
                     self._condition.notify_all()  # a job waiting for this one may start
 
@@ -227,7 +246,8 @@ class Scheduler:
             job.deliver(NoAudio(f"{self.engine.name} gave no audio with voice {voice}"))
             return
         job.synthesis_seconds = time.monotonic() - started
-        audio_seconds = samples / SAMPLE_RATE * job.request.speed
+        job.audio_seconds = samples / SAMPLE_RATE
+        audio_seconds = job.audio_seconds * job.request.speed
         self.costs.record(job.language, len(job.request.text), job.synthesis_seconds, audio_seconds)
         if self.cache is not None and kept is not None:
             self.cache.put(self._cache_key(job.request), _joined(kept))
@@ -260,9 +280,27 @@ class ReplyTicket:
             stretch = 0.0 if joins else PAUSE_STRETCH
             deadline = max(deadline + stretch, previous.deadline)
         after = previous if self._scheduler.engine.segments_in_order else None
-        job = self._scheduler.submit(request, deadline=deadline, language=language, after=after)
+        job = self._scheduler.submit(
+            request, deadline=deadline, language=language, after=after, opens=previous is None
+        )
         self._jobs.append(job)
         return job
+
+    def second_needed(self, now: float) -> tuple[float, float] | None:
+        """While its first piece is made and its second is not, and is needed after `now`:
+        when it is needed and what it costs (before it is submitted: when the first piece's
+        audio ends, and nothing); else None. Under the scheduler's lock."""
+        jobs = self._jobs[:2]
+        first = jobs[0] if jobs else None
+        if first is None or first.finished_at is None or first.cancelled:
+            return None
+        if len(jobs) == 1:
+            need = (first.finished_at + first.audio_seconds, 0.0)
+        elif jobs[1].finished_at is None:
+            need = (jobs[1].deadline, jobs[1].cost)
+        else:
+            return None
+        return need if need[0] > now else None
 
     def close(self, *, cancel: bool) -> None:
         if cancel:
@@ -270,7 +308,13 @@ class ReplyTicket:
                 job.cancel()
         if self._open:
             self._open = False
-            self._scheduler.release_reply()
+            self._scheduler.release_reply(self)
+
+
+def _delays_a_second(needs: list[tuple[float, float]], now: float, job: Job) -> bool:
+    """Whether `job`, a reply's first piece, started `now` would make a reply's second piece
+    late (`needs`: when each is needed, and what it costs)."""
+    return job.opens and any(now + job.cost + cost > needed_by for needed_by, cost in needs)
 
 
 def _joined(blocks: list[Pcm16]) -> Pcm16:

@@ -179,16 +179,17 @@ class ReplySession:
             self._segments.put_nowait(None)
 
     def _holding_first(self) -> bool:
-        """Whether the first segment waits for the text after it: alone, even with its pause
-        stretched, it is too short for the piece after it to be made while it plays. It is
-        joined with the next segment as soon as that is complete, and waits no longer than
-        `pace.worth_waiting_for`."""
+        """Whether the first segment waits for the text after it: alone it is too short for
+        the piece after it to be made while it and its pause play (when the wait is over, its
+        pause may stretch, unless another room began meanwhile). It is joined with the next
+        segment as soon as that is complete, and waits no longer than `worth_waiting_for`."""
         if self._pace.started or (self._hold is not None and self._hold.cancelled()):
             return False
         first = self._waiting[0]
         pause = self._pipeline.pause_after(first)
         language, speed = self._language(first), self._speed(first)
-        if not self._pace.gains_from_waiting(first, language, speed, pause):
+        lead = self._pace.lead_chars(language, speed, pause, awaited=True)
+        if lead is None or len(first.text) >= lead:
             return False
         if len(self._waiting) > 1:
             both = first.joined(self._waiting[1])
