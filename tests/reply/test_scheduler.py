@@ -100,11 +100,10 @@ def slow_to_make(engine: FakeEngine, clock: FakeClock) -> Scheduler:
     return scheduler
 
 
-async def test_a_room_whose_first_piece_was_made_has_its_second_before_a_new_rooms_first() -> None:
-    """Room A's "Sure!" was made and the words after it have not come: room B's first piece
-    would keep the worker past when A needs them (when "Sure!" ends), so it waits; A's
-    second, submitted then, is made before it although B's is due sooner, since it could
-    not be made in time after B's."""
+async def sure_made_and_another_room_waiting() -> tuple[
+    FakeEngine, FakeClock, Scheduler, ReplyTicket
+]:
+    """Room A's "Sure!" made, room B's first piece queued and not started; A's ticket."""
     engine = loaded_fake()
     clock = FakeClock()
     scheduler = slow_to_make(engine, clock)
@@ -115,6 +114,15 @@ async def test_a_room_whose_first_piece_was_made_has_its_second_before_a_new_roo
     room_b.submit(request("Okay. The washing machine has finished."), deadline=101.0)
     await asyncio.sleep(0.2)
     assert len(engine.requests) == 1
+    return engine, clock, scheduler, room_a
+
+
+async def test_a_room_whose_first_piece_was_made_has_its_second_before_a_new_rooms_first() -> None:
+    """Room A's "Sure!" was made and the words after it have not come: room B's first piece
+    would keep the worker past when A needs them (when "Sure!" ends), so it waits; A's
+    second, submitted then, is made before it although B's is due sooner, since it could
+    not be made in time after B's."""
+    engine, _, scheduler, room_a = await sure_made_and_another_room_waiting()
     room_a.submit(request("I have turned on the lights."), deadline=100.9)
     await wait_for(lambda: len(engine.requests) == 3)
     scheduler.stop()
@@ -127,16 +135,7 @@ async def test_a_room_whose_first_piece_was_made_has_its_second_before_a_new_roo
 
 async def test_a_new_rooms_first_piece_waits_no_longer_than_the_other_room_needs() -> None:
     """Room A said "Sure!" and nothing more came: once its audio is over, B's first goes."""
-    engine = loaded_fake()
-    clock = FakeClock()
-    scheduler = slow_to_make(engine, clock)
-    room_a, room_b = scheduler.open_reply(), scheduler.open_reply()
-    scheduler.start()
-    sure = room_a.submit(request("Sure!"), deadline=100.0)
-    await wait_for(lambda: sure.finished)
-    room_b.submit(request("Okay. The washing machine has finished."), deadline=101.0)
-    await asyncio.sleep(0.2)
-    assert len(engine.requests) == 1
+    engine, clock, scheduler, _ = await sure_made_and_another_room_waiting()
     clock.now += len("Sure!") * SECONDS_PER_CHAR
     await wait_for(lambda: len(engine.requests) == 2)
     scheduler.stop()
